@@ -1,0 +1,50 @@
+//go:build !race
+
+package stanza
+
+import "testing"
+
+// The router's per-stanza work must not allocate: these pin it.
+
+const allocMsg = `<message to='juliet@example.com/balcony' type='chat' id='purple4dac25'><body>Neither, fair saint, if either thee dislike.</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>`
+
+func TestAllocsParseHeaderRewrite(t *testing.T) {
+	raw := []byte(allocMsg)
+	from := []byte("romeo@example.net/orchard")
+	dst := make([]byte, 0, 1024)
+	var h Header
+	n := testing.AllocsPerRun(100, func() {
+		if err := ParseHeader(raw, &h); err != nil {
+			t.Fatal(err)
+		}
+		dst = AppendRewrite(dst[:0], raw, &h, from, nil)
+	})
+	if n != 0 {
+		t.Errorf("ParseHeader+AppendRewrite: %v allocs/op, want 0", n)
+	}
+}
+
+func TestAllocsReplies(t *testing.T) {
+	raw := []byte(`<iq from='a@b/c' to='b' type='get' id='x1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	h := mustHeader(t, string(raw))
+	dst := make([]byte, 0, 1024)
+	n := testing.AllocsPerRun(100, func() {
+		dst = AppendIQResult(dst[:0], h, nil)
+	})
+	if n != 0 {
+		t.Errorf("AppendIQResult: %v allocs/op, want 0", n)
+	}
+}
+
+func TestAllocsEscape(t *testing.T) {
+	dst := make([]byte, 0, 1024)
+	s := "it's <b>\"bold\"</b> & naïve \x00 \xff"
+	b := []byte(s)
+	n := testing.AllocsPerRun(100, func() {
+		dst = EscapeAttr(dst[:0], s)
+		dst = EscapeText(dst, b)
+	})
+	if n != 0 {
+		t.Errorf("EscapeAttr+EscapeText: %v allocs/op, want 0", n)
+	}
+}

@@ -1,0 +1,37 @@
+package stanza_test
+
+import (
+	"fmt"
+
+	"github.com/hermod-im/hermod/stanza"
+)
+
+// The router stamps the sender's full JID on a stanza a client sent, without decoding
+// or building anything.
+func ExampleAppendRewrite() {
+	raw := []byte(`<message to='juliet@example.com' type='chat'><body>Art thou not Romeo?</body></message>`)
+	var h stanza.Header
+	if err := stanza.ParseHeader(raw, &h); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(h.Kind, string(h.To), string(h.Type))
+	out := stanza.AppendRewrite(nil, raw, &h, []byte("romeo@example.net/orchard"), nil)
+	fmt.Println(string(out))
+	// Output:
+	// message juliet@example.com chat
+	// <message from='romeo@example.net/orchard' to='juliet@example.com' type='chat'><body>Art thou not Romeo?</body></message>
+}
+
+// Answering an iq: the result swaps to and from and keeps the id.
+func ExampleAppendIQResult() {
+	raw := []byte(`<iq from='juliet@example.com/balcony' to='example.com' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	var h stanza.Header
+	if err := stanza.ParseHeader(raw, &h); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(stanza.AppendIQResult(nil, &h, nil)))
+	// Output:
+	// <iq from='example.com' to='juliet@example.com/balcony' id='p1' type='result'/>
+}
