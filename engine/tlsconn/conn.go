@@ -1,0 +1,193 @@
+package tlsconn
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync/atomic"
+)
+
+// Errors returned by Conn. They are sentinels: compare with errors.Is.
+var (
+	// ErrClosed: the Conn was closed or aborted.
+	ErrClosed = errors.New("tlsconn: connection closed")
+	// ErrNotEstablished: Read or Write before the handshake succeeded.
+	ErrNotEstablished = errors.New("tlsconn: handshake not complete")
+	// ErrHandshakeStarted: StartHandshake called twice.
+	ErrHandshakeStarted = errors.New("tlsconn: handshake already started")
+	// ErrInputFull: the peer sent more ciphertext than crypto/tls consumed
+	// and the buffer cap was reached (a flood during the handshake, or an
+	// engine that stopped reading).
+	ErrInputFull = errors.New("tlsconn: too much unread ciphertext")
+	// ErrBusy: the Limiter's queue is full; the engine should close the
+	// connection.
+	ErrBusy = errors.New("tlsconn: too many pending TLS handshakes")
+)
+
+// State is where a Conn is in its life.
+type State uint32
+
+// The states of a Conn, in order.
+const (
+	StateNew         State = iota // created; Feed allowed, handshake not started
+	StateHandshaking              // the handshake goroutine is queued or running
+	StateEstablished              // the record layer runs on the loop
+	StateFailed                   // the handshake failed or timed out
+	StateClosed                   // Close or Abort was called
+)
+
+func (s State) String() string {
+	switch s {
+	case StateNew:
+		return "new"
+	case StateHandshaking:
+		return "handshaking"
+	case StateEstablished:
+		return "established"
+	case StateFailed:
+		return "failed"
+	case StateClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("State(%d)", uint32(s))
+}
+
+// collectThreshold is the plaintext size above which Conn.Write gathers its
+// records into one sink write. crypto/tls sizes application records for one
+// TCP segment (about 1.2 KB of payload) until the connection has sent 128 KB,
+// so anything larger becomes several records.
+const collectThreshold = 1024
+
+// Conn is a TLS server connection driven by an event loop. Create it with
+// Acceptor.Server. The zero value is not usable.
+type Conn struct {
+	t     transport
+	tc    *tls.Conn
+	acc   *Acceptor
+	state atomic.Uint32
+	// established is set once, when the handshake succeeds, and never
+	// cleared: ConnectionState stays available after Close.
+	established atomic.Bool
+	// job lives only while the handshake is queued or running.
+	job *handshakeJob
+}
+
+// Feed hands the Conn ciphertext received from the peer. It copies b (into a
+// pooled buffer released once crypto/tls has consumed it), so b may be a
+// gnet Peek slice. Before StartHandshake it buffers bytes for the handshake,
+// which is how STARTTLS passes on what the client sent after <starttls/>.
+// After the handshake the loop must call Read until it returns 0.
+//
+// Call it on the connection's event loop only. It returns ErrClosed after
+// Close or Abort and ErrInputFull when more than 128 KiB would be waiting.
+func (c *Conn) Feed(ciphertext []byte) error {
+	if err := c.t.feed(ciphertext); err != nil {
+		return fmt.Errorf("tlsconn: feed: %w", err)
+	}
+	return nil
+}
+
+// Buffered reports how many fed ciphertext bytes crypto/tls has not taken
+// yet. Call it on the connection's event loop.
+func (c *Conn) Buffered() int { return c.t.buffered() }
+
+// Read decrypts into plain what the fed ciphertext allows. It returns 0, nil
+// when no complete record is buffered: feed more and call again. A record
+// that arrives whole returns its plaintext; plaintext left over because plain
+// was short is returned by the next call, so the loop should call Read until
+// it returns 0. It returns io.EOF once the peer sent close_notify, and the
+// connection's fatal error otherwise (after which the engine closes the
+// socket).
+//
+// Call it on the connection's event loop only, and only once the handshake
+// succeeded (ErrNotEstablished otherwise). Right after done(nil), call it even
+// without new input: the peer's first records may have arrived with its last
+// handshake flight.
+func (c *Conn) Read(plain []byte) (int, error) {
+	if st := State(c.state.Load()); st != StateEstablished {
+		return 0, c.stateErr(st)
+	}
+	n, err := c.tc.Read(plain)
+	if err == errWouldBlock {
+		// Either nothing complete was buffered, or crypto/tls peeked past
+		// the record it returned for an alert that is not complete yet.
+		return n, nil
+	}
+	return n, err
+}
+
+// Write encrypts plain and hands the records to the sink. Plaintext larger
+// than about 1 KB leaves in one sink write however many records it takes.
+//
+// Call it on the connection's event loop only, and only once the handshake
+// succeeded (ErrNotEstablished otherwise).
+func (c *Conn) Write(plain []byte) (int, error) {
+	if st := State(c.state.Load()); st != StateEstablished {
+		return 0, c.stateErr(st)
+	}
+	if len(plain) <= collectThreshold {
+		return c.tc.Write(plain)
+	}
+	c.t.beginCollect()
+	n, err := c.tc.Write(plain)
+	if ferr := c.t.endCollect(); err == nil && ferr != nil {
+		err = fmt.Errorf("tlsconn: write: %w", ferr)
+	}
+	return n, err
+}
+
+// Close ends the connection. After a successful handshake it sends
+// close_notify through Sink.Write first; during a handshake it stops the
+// handshake goroutine (done is still called, with an error). It does not
+// close the socket: the engine does that after Close returns. Further calls
+// return nil.
+//
+// Call it on the connection's event loop only. When the socket is already
+// gone (gnet's OnClose), use Abort.
+func (c *Conn) Close() error {
+	switch State(c.state.Swap(uint32(StateClosed))) {
+	case StateClosed:
+		return nil
+	case StateEstablished:
+		if err := c.tc.Close(); err != nil {
+			return fmt.Errorf("tlsconn: close: %w", err)
+		}
+		return nil
+	default:
+		c.t.close()
+		return nil
+	}
+}
+
+// Abort ends the connection without writing anything: use it when the
+// socket is already closed. A running handshake fails (done is still called)
+// and its goroutine exits promptly. Safe from any goroutine.
+func (c *Conn) Abort() {
+	c.state.Store(uint32(StateClosed))
+	c.t.close()
+}
+
+// State returns the connection's state. Safe from any goroutine.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// HandshakeComplete reports whether the handshake succeeded (it stays true
+// after Close). Safe from any goroutine.
+func (c *Conn) HandshakeComplete() bool { return c.established.Load() }
+
+// ConnectionState returns the negotiated parameters (version, cipher suite,
+// ALPN protocol, SNI name, and ExportKeyingMaterial for tls-exporter channel
+// binding). Before the handshake succeeds it returns the zero value rather
+// than wait for the handshake goroutine. Safe from any goroutine.
+func (c *Conn) ConnectionState() tls.ConnectionState {
+	if !c.established.Load() {
+		return tls.ConnectionState{}
+	}
+	return c.tc.ConnectionState()
+}
+
+func (c *Conn) stateErr(st State) error {
+	if st == StateClosed {
+		return ErrClosed
+	}
+	return fmt.Errorf("%w (state %s)", ErrNotEstablished, st)
+}
