@@ -48,3 +48,23 @@ func TestAllocsEscape(t *testing.T) {
 		t.Errorf("EscapeAttr+EscapeText: %v allocs/op, want 0", n)
 	}
 }
+
+func TestAllocsErrorReply(t *testing.T) {
+	raw := []byte(allocMsg)
+	h := mustHeader(t, allocMsg)
+	e := StanzaError{Condition: ServiceUnavailable, Text: "no such user", Lang: "en", By: "example.com"}
+	dst := make([]byte, 0, 2048)
+	n := testing.AllocsPerRun(100, func() {
+		dst = AppendErrorReply(dst[:0], raw, h, e)
+	})
+	if n != 0 {
+		t.Errorf("AppendErrorReply: %v allocs/op, want 0", n)
+	}
+	se := StreamError{Condition: StreamSeeOtherHost, Host: "b.example.com", Text: "moved"}
+	n = testing.AllocsPerRun(100, func() {
+		dst = se.AppendFramedXML(dst[:0])
+	})
+	if n != 0 {
+		t.Errorf("StreamError.AppendFramedXML: %v allocs/op, want 0", n)
+	}
+}

@@ -35,3 +35,30 @@ func ExampleAppendIQResult() {
 	// Output:
 	// <iq from='example.com' to='juliet@example.com/balcony' id='p1' type='result'/>
 }
+
+// Answering a message to an unknown user: the reply carries the original payload and
+// the error; a stanza that is itself an error is never answered.
+func ExampleAppendErrorReply() {
+	raw := []byte(`<message from='romeo@example.net/orchard' to='nobody@example.com' id='m1'><body>hi</body></message>`)
+	var h stanza.Header
+	if err := stanza.ParseHeader(raw, &h); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if h.IsError() {
+		return // drop it
+	}
+	e := stanza.StanzaError{Condition: stanza.ServiceUnavailable}
+	fmt.Println(string(stanza.AppendErrorReply(nil, raw, &h, e)))
+	// Output:
+	// <message from='nobody@example.com' to='romeo@example.net/orchard' id='m1' type='error'><body>hi</body><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>
+}
+
+func ExampleStreamError() {
+	e := stanza.StreamError{Condition: stanza.StreamSeeOtherHost, Host: "b.example.com"}
+	fmt.Println(string(e.AppendXML(nil)))
+	fmt.Println(e.Error())
+	// Output:
+	// <stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>b.example.com</see-other-host></stream:error>
+	// stream error: see-other-host b.example.com
+}

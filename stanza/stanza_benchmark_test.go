@@ -43,3 +43,19 @@ func BenchmarkEscapeAttr(b *testing.B) {
 		dst = EscapeAttr(dst[:0], s)
 	}
 }
+
+// BenchmarkErrorReply measures answering a 200-byte message with
+// service-unavailable, payload included.
+func BenchmarkErrorReply(b *testing.B) {
+	raw := []byte(benchMsg)
+	var h Header
+	e := StanzaError{Condition: ServiceUnavailable}
+	dst := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseHeader(raw, &h); err != nil {
+			b.Fatal(err)
+		}
+		dst = AppendErrorReply(dst[:0], raw, &h, e)
+	}
+}
