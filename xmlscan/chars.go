@@ -1,0 +1,186 @@
+package xmlscan
+
+import "unicode/utf8"
+
+// Byte classes for the scanning loops. Each loop skips bytes whose class is
+// zero with a table lookup and stops on anything that needs a decision, so the
+// common case (ASCII letters, digits, punctuation) costs one load and one
+// compare per byte.
+const (
+	clPlain   = 0
+	clLT      = 1 // <
+	clAmp     = 2 // &
+	clRBrack  = 3 // ]  (text only: start of a possible ]]>)
+	clGT      = 4 // >  (text only: end of a possible ]]>)
+	clQuote   = 5 // ' or "  (attribute values only)
+	clCtl     = 6 // C0 control other than tab, LF, CR: never a Char
+	clNonASCI = 7 // first byte of a multi-byte UTF-8 sequence (or garbage)
+)
+
+// textClass classifies bytes of character data between tags.
+var textClass = func() (t [256]uint8) {
+	fillCommon(&t)
+	t['<'] = clLT
+	t['&'] = clAmp
+	t[']'] = clRBrack
+	t['>'] = clGT
+	return t
+}()
+
+// attrClass classifies bytes inside a quoted attribute value.
+var attrClass = func() (t [256]uint8) {
+	fillCommon(&t)
+	t['<'] = clLT
+	t['&'] = clAmp
+	t['\''] = clQuote
+	t['"'] = clQuote
+	return t
+}()
+
+// cdataClass classifies bytes inside a CDATA section, where only ]]> ends it.
+var cdataClass = func() (t [256]uint8) {
+	fillCommon(&t)
+	t[']'] = clRBrack
+	t['>'] = clGT
+	return t
+}()
+
+func fillCommon(t *[256]uint8) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = clCtl
+	}
+	t['\t'], t['\n'], t['\r'] = clPlain, clPlain, clPlain
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = clNonASCI
+	}
+}
+
+// Name byte flags. Colons are deliberately not name bytes here: the name
+// scanner handles them itself to enforce the QName production.
+const (
+	nbStart = 1 << iota // ASCII NameStartChar (letters, _)
+	nbChar              // ASCII NameChar (start chars, digits, -, .)
+	nbMulti             // first byte of a non-ASCII sequence: decode and check
+)
+
+var nameClass = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = nbStart | nbChar
+		t[c-'a'+'A'] = nbStart | nbChar
+	}
+	t['_'] = nbStart | nbChar
+	for c := '0'; c <= '9'; c++ {
+		t[c] = nbChar
+	}
+	t['-'], t['.'] = nbChar, nbChar
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = nbMulti
+	}
+	return t
+}()
+
+// isSpace reports whether c is XML whitespace (production S).
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r'
+}
+
+// isChar reports whether r is in the XML 1.0 Char production. Callers pass
+// only runes decoded from valid UTF-8 or character references.
+func isChar(r rune) bool {
+	switch {
+	case r < 0x20:
+		return r == 0x9 || r == 0xA || r == 0xD
+	case r <= 0xD7FF:
+		return true
+	case r < 0xE000:
+		return false
+	case r <= 0xFFFD:
+		return true
+	default:
+		return r >= 0x10000 && r <= 0x10FFFF
+	}
+}
+
+// multiStatus results of decodeChar.
+const (
+	mbOK         = iota
+	mbIncomplete // the sequence continues past the end of the buffer
+	mbBadUTF8    // not valid UTF-8 (including surrogates and overlongs)
+	mbBadChar    // valid UTF-8 but not an XML Char (U+FFFE, U+FFFF)
+)
+
+// decodeChar decodes the multi-byte sequence at b[0]. It returns the rune,
+// its length and a status. It never reads past len(b); an incomplete but so
+// far valid prefix reports mbIncomplete so the caller can wait for more bytes.
+func decodeChar(b []byte) (rune, int, int) {
+	if !utf8.FullRune(b) {
+		return 0, 0, mbIncomplete
+	}
+	r, n := utf8.DecodeRune(b)
+	if r == utf8.RuneError && n == 1 {
+		return 0, 1, mbBadUTF8
+	}
+	if r == 0xFFFE || r == 0xFFFF {
+		return r, n, mbBadChar
+	}
+	return r, n, mbOK
+}
+
+// isNameStartRune reports whether a non-ASCII rune is a NameStartChar of
+// XML 1.0 fifth edition (section 2.3).
+func isNameStartRune(r rune) bool {
+	switch {
+	case r < 0xC0:
+		return false
+	case r <= 0xD6:
+		return true
+	case r == 0xD7:
+		return false
+	case r <= 0xF6:
+		return true
+	case r == 0xF7:
+		return false
+	case r <= 0x2FF:
+		return true
+	case r < 0x370:
+		return false
+	case r <= 0x37D:
+		return true
+	case r == 0x37E:
+		return false
+	case r <= 0x1FFF:
+		return true
+	case r == 0x200C || r == 0x200D:
+		return true
+	case r < 0x2070:
+		return false
+	case r <= 0x218F:
+		return true
+	case r < 0x2C00:
+		return false
+	case r <= 0x2FEF:
+		return true
+	case r < 0x3001:
+		return false
+	case r <= 0xD7FF:
+		return true
+	case r < 0xF900:
+		return false
+	case r <= 0xFDCF:
+		return true
+	case r < 0xFDF0:
+		return false
+	case r <= 0xFFFD:
+		return true
+	case r < 0x10000:
+		return false
+	default:
+		return r <= 0xEFFFF
+	}
+}
+
+// isNameRune reports whether a non-ASCII rune is a NameChar.
+func isNameRune(r rune) bool {
+	return isNameStartRune(r) || r == 0xB7 || (r >= 0x300 && r <= 0x36F) ||
+		r == 0x203F || r == 0x2040
+}
