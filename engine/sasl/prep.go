@@ -20,6 +20,7 @@ const maxPassword = 1024
 var (
 	errUsernameForbidden = errors.New("username contains a character forbidden in a localpart")
 	errUsernameTooLong   = errors.New("username longer than 1023 bytes")
+	errUsernameEmpty     = errors.New("empty username")
 	errPasswordTooLong   = errors.New("password longer than 1024 bytes")
 )
 
@@ -35,6 +36,9 @@ func PrepareUsername(s string) (string, error) {
 	p, err := precis.UsernameCaseMapped.String(s)
 	if err != nil {
 		return "", fmt.Errorf("prepare username: %w", err)
+	}
+	if p == "" { // the profile lets an empty string through; a localpart can't be empty
+		return "", errUsernameEmpty
 	}
 	if len(p) > maxLocalpart {
 		return "", errUsernameTooLong

@@ -116,7 +116,10 @@ func (s *scramServer) first(ctx context.Context, in []byte) ([]byte, *Failure) {
 	}
 	if m.authzid != nil {
 		authzid, ok := decodeSaslname(m.authzid)
-		if !ok || len(authzid) > maxAuthzid || !authzidMatches(authzid, user, s.domain) {
+		if !ok {
+			return nil, fail(MalformedRequest, "authzid is not valid UTF-8")
+		}
+		if len(authzid) > maxAuthzid || !authzidMatches(authzid, user, s.domain) {
 			return nil, fail(InvalidAuthzid, "")
 		}
 	}

@@ -184,11 +184,15 @@ func validBase64(b []byte) bool {
 	if len(b) == 0 || len(b)%4 != 0 {
 		return false
 	}
-	for i, c := range b {
-		switch {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
-		case c == '=' && i >= len(b)-2:
-		default:
+	pad := 0
+	if b[len(b)-1] == '=' {
+		pad++
+		if b[len(b)-2] == '=' {
+			pad++
+		}
+	}
+	for _, c := range b[:len(b)-pad] {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
 			return false
 		}
 	}
