@@ -19,12 +19,7 @@ type JID struct {
 }
 
 // domEnd returns the index just past the domainpart.
-func (j JID) domEnd() int {
-	if j.slash == 0 {
-		return len(j.s)
-	}
-	return int(j.slash)
-}
+func (j JID) domEnd() int { return domEnd(len(j.s), int(j.slash)) }
 
 // Localpart returns the localpart, or "" if there is none.
 func (j JID) Localpart() string {

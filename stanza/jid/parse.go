@@ -48,12 +48,16 @@ var domainProfile = idna.New(
 var domainCodePoints = precis.NewIdentifier()
 
 // Parse parses and normalises an address. An address already in normal ASCII
-// form is returned without allocation, its string being s itself; otherwise
-// each part is normalised as RFC 7622 says. Errors are [*Error].
+// form is returned without allocation, its string being s itself; an ASCII
+// address that only needs lower-casing costs one allocation; otherwise each
+// part is normalised as RFC 7622 says. Errors are [*Error].
 //
 // Safe from any goroutine.
 func Parse(s string) (JID, error) {
-	if dom, slash, ok := scanNormal(s); ok {
+	if dom, slash, upper, ok := scan(s); ok {
+		if upper {
+			s = lowerASCII(s, domEnd(len(s), slash))
+		}
 		return JID{s: s, dom: uint16(dom), slash: uint16(slash)}, nil
 	}
 	return parseSlow(s, false)
@@ -65,10 +69,25 @@ func Parse(s string) (JID, error) {
 //
 // Safe from any goroutine.
 func ParseBytes(b []byte) (JID, error) {
-	if dom, slash, ok := scanNormal(b); ok {
-		return JID{s: string(b), dom: uint16(dom), slash: uint16(slash)}, nil
+	if dom, slash, upper, ok := scan(b); ok {
+		var s string
+		if upper {
+			s = lowerASCII(b, domEnd(len(b), slash))
+		} else {
+			s = string(b)
+		}
+		return JID{s: s, dom: uint16(dom), slash: uint16(slash)}, nil
 	}
 	return parseSlow(string(b), false)
+}
+
+// domEnd returns the index just past the domainpart of an address of length
+// n whose '/' is at slash (0 when absent).
+func domEnd(n, slash int) int {
+	if slash == 0 {
+		return n
+	}
+	return slash
 }
 
 // MustParse is [Parse] that panics on error, for tests and constants.
@@ -162,7 +181,10 @@ func join(local, domain, resource string) JID {
 // normLocal enforces PRECIS UsernameCaseMapped (RFC 8265 section 3.3) and the
 // extra exclusions of RFC 7622 section 3.3.1 on a localpart.
 func normLocal(l string, forceSlow bool) (string, error) {
-	if !forceSlow && localNormal(l) {
+	if up, ok := localNormal(l); ok && !forceSlow {
+		if up {
+			return strings.ToLower(l), nil
+		}
 		return l, nil
 	}
 	if l == "" {
@@ -217,7 +239,10 @@ func normResource(r string, forceSlow bool) (string, error) {
 // trailing dot, then either canonicalise a bracketed IPv6 literal or map the
 // name through IDNA2008 to lower-case U-labels.
 func normDomain(d string, forceSlow bool) (string, error) {
-	if !forceSlow && domainNormal(d) {
+	if up, ok := domainNormal(d); ok && !forceSlow {
+		if up {
+			return strings.ToLower(d), nil
+		}
 		return d, nil
 	}
 	if len(d) > maxRawPartLen {
