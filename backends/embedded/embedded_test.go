@@ -223,9 +223,13 @@ func TestGroupCommit(t *testing.T) {
 	// A failing operation in the middle of a group.
 	boom := errors.New("boom")
 	ops := []*writeOp{
-		{apply: func(tx *bbolt.Tx) (error, error) { return nil, usersOf(tx, "example.org").Put([]byte("x"), rec(t, "x")) }},
+		{apply: func(tx *bbolt.Tx) (error, error) {
+			return nil, usersOf(tx, "example.org").Put([]byte("x"), rec(t, "x"))
+		}},
 		{apply: func(*bbolt.Tx) (error, error) { return nil, boom }},
-		{apply: func(tx *bbolt.Tx) (error, error) { return nil, usersOf(tx, "example.org").Put([]byte("y"), rec(t, "y")) }},
+		{apply: func(tx *bbolt.Tx) (error, error) {
+			return nil, usersOf(tx, "example.org").Put([]byte("y"), rec(t, "y"))
+		}},
 	}
 	for _, op := range ops {
 		op.done = make(chan error, 1)
