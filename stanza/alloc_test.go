@@ -68,3 +68,25 @@ func TestAllocsErrorReply(t *testing.T) {
 		t.Errorf("StreamError.AppendFramedXML: %v allocs/op, want 0", n)
 	}
 }
+
+func TestAllocsBuilder(t *testing.T) {
+	h := mustHeader(t, `<iq from='juliet@example.com/balcony' to='example.com' type='get' id='v1'/>`)
+	var b Builder
+	buf := make([]byte, 0, 4096)
+	n := testing.AllocsPerRun(100, func() {
+		b.Reset(buf[:0])
+		b.StartReply(h, "result").Start("query").Xmlns("jabber:iq:roster").Attr("ver", "ver7")
+		for i := 0; i < 3; i++ {
+			b.Start("item").Attr("jid", "nurse@example.com").Attr("name", "Nurse & co").
+				Start("group").Text("Servants <3").End().End()
+		}
+		b.End().End()
+		out, err := b.Finish()
+		if err != nil || len(out) == 0 {
+			t.Fatal(err)
+		}
+	})
+	if n != 0 {
+		t.Errorf("Builder: %v allocs/op, want 0", n)
+	}
+}

@@ -62,3 +62,30 @@ func ExampleStreamError() {
 	// <stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>b.example.com</see-other-host></stream:error>
 	// stream error: see-other-host b.example.com
 }
+
+// Building a stanza the server generates; every value is escaped.
+func ExampleBuilder() {
+	var b stanza.Builder
+	b.Reset(nil)
+	b.Start("message").Attr("to", "juliet@example.com").Attr("type", "headline")
+	b.Start("body").Text("Server restarts at 10:00 <UTC> & lasts 5'").End()
+	b.Start("x").Xmlns("jabber:x:oob").Start("url").Text("https://example.com/?a=1&b=2").End().End()
+	b.End()
+	out, err := b.Finish()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(out))
+	// Output:
+	// <message to='juliet@example.com' type='headline'><body>Server restarts at 10:00 &lt;UTC&gt; &amp; lasts 5'</body><x xmlns='jabber:x:oob'><url>https://example.com/?a=1&amp;b=2</url></x></message>
+}
+
+func ExampleEscapeAttr() {
+	dst := []byte("<item name='")
+	dst = stanza.EscapeAttr(dst, `Tybalt's "cousin" & co`)
+	dst = append(dst, "'/>"...)
+	fmt.Println(string(dst))
+	// Output:
+	// <item name='Tybalt&apos;s &quot;cousin&quot; &amp; co'/>
+}

@@ -59,3 +59,26 @@ func BenchmarkErrorReply(b *testing.B) {
 		dst = AppendErrorReply(dst[:0], raw, &h, e)
 	}
 }
+
+// BenchmarkBuilderRosterResult builds a roster result with three items.
+func BenchmarkBuilderRosterResult(b *testing.B) {
+	h := new(Header)
+	if err := ParseHeader([]byte(`<iq from='juliet@example.com/balcony' type='get' id='r1'/>`), h); err != nil {
+		b.Fatal(err)
+	}
+	var bl Builder
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		bl.Reset(buf[:0])
+		bl.StartReply(h, "result").Start("query").Xmlns("jabber:iq:roster").Attr("ver", "ver7")
+		for i := 0; i < 3; i++ {
+			bl.Start("item").Attr("jid", "nurse@example.com").Attr("subscription", "both").
+				Start("group").Text("Servants").End().End()
+		}
+		bl.End().End()
+		if _, err := bl.Finish(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
