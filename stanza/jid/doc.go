@@ -16,12 +16,15 @@
 // Almost every address a server sees is already in normal form and ASCII:
 // "juliet@example.com/balcony". [Parse] recognises such input in one pass over
 // the bytes and returns a JID whose string is the input string itself, with no
-// allocation. Anything else (upper case, non-ASCII, A-labels, a trailing dot,
-// IPv6 literals, invalid input) goes through the slow path: PRECIS
-// UsernameCaseMapped for the localpart, IDNA2008 to U-labels for the
-// domainpart, PRECIS OpaqueString for the resourcepart. Each part is only sent
-// to the slow path if it is not already normal, and the fast path is tested to
-// accept nothing the slow path would change.
+// allocation ([ParseBytes] allocates the string once). ASCII input that is
+// normal but for upper case in the localpart or domainpart is lower-cased in
+// one allocation, which is all PRECIS and IDNA would do to it. Anything else
+// (non-ASCII, A-labels, a trailing dot, IPv6 literals, invalid input) goes
+// through the slow path: PRECIS UsernameCaseMapped for the localpart,
+// IDNA2008 to U-labels for the domainpart, PRECIS OpaqueString for the
+// resourcepart. Each part is only sent to the slow path if it needs it, and
+// tests and a fuzz target hold the fast path to give exactly what the slow
+// path gives.
 //
 // Only the resourcepart is case-sensitive: "Juliet@Example.COM/Balcony" parses
 // to "juliet@example.com/Balcony".
