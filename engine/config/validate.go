@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-		"strconv"
+	"strconv"
 	"strings"
 
 	"github.com/hermod-im/hermod/stanza/jid"
