@@ -29,6 +29,8 @@ func TestZeroAllocs(t *testing.T) {
 		{"AppendTo", 0, func() { out = j.AppendTo(out[:0]) }},
 		{"EqualBytes same", 0, func() { ok = j.EqualBytes([]byte(full)) }},
 		{"EqualBytes other normal", 0, func() { ok = j.EqualBytes([]byte("romeo@example.net/orchard")) }},
+		{"EqualBytes upper case", 0, func() { ok = j.EqualBytes([]byte("Juliet@Example.com/balcony")) }},
+		{"EqualBytes other upper case", 0, func() { ok = j.EqualBytes([]byte("Juliet@Example.com/Balcony")) }},
 		{"Equal", 0, func() { ok = j.Equal(sink) }},
 	}
 	for _, tc := range tests {

@@ -36,6 +36,17 @@ func checkAgreement(t testing.TB, s string) {
 	if slowErr == nil && !slow.EqualBytes([]byte(s)) {
 		t.Fatalf("%#v.EqualBytes(%q) = false", slow, s)
 	}
+	for _, o := range equalBytesProbes {
+		if got, want := o.EqualBytes([]byte(s)), slowErr == nil && slow == o; got != want {
+			t.Fatalf("%#v.EqualBytes(%q) = %v, want %v", o, s, got, want)
+		}
+	}
+}
+
+// equalBytesProbes are JIDs that checkAgreement compares every input with.
+var equalBytesProbes = []JID{
+	MustParse("juliet@example.com/balcony"), MustParse("juliet@example.com"), MustParse("example.com"),
+	MustParse("a@b"), MustParse("a@b/C"), MustParse("romeo@example/x"), {},
 }
 
 // checkParts holds each part's fast check to its slow normaliser.

@@ -92,10 +92,10 @@ func (j JID) Equal(o JID) bool { return j == o }
 func (j JID) AppendTo(dst []byte) []byte { return append(dst, j.s...) }
 
 // EqualBytes reports whether b is a valid address equal to j after
-// normalisation. It does not allocate when b is byte-for-byte j's string or
-// in the fast path's normal form (the router's usual case: a "to" attribute
-// straight from the read buffer); otherwise it parses b. The zero JID equals
-// nothing. b is not retained.
+// normalisation. It does not allocate when b is in the fast path's form,
+// lower-casing aside (the router's usual case: a "to" attribute straight from
+// the read buffer); otherwise it parses b. The zero JID equals nothing. b is
+// not retained.
 func (j JID) EqualBytes(b []byte) bool {
 	if len(b) == 0 {
 		return false
@@ -103,12 +103,28 @@ func (j JID) EqualBytes(b []byte) bool {
 	if string(b) == j.s {
 		return true
 	}
-	if _, _, ok := scanNormal(b); ok {
-		// Two different normal forms are two different addresses.
-		return false
+	if _, slash, upper, ok := scan(b); ok {
+		// b's normal form is b itself (then it differs from j's) or b
+		// lower-cased before its resourcepart.
+		return upper && len(b) == len(j.s) && equalLowered(b, j.s, domEnd(len(b), slash))
 	}
 	o, err := ParseBytes(b)
 	return err == nil && o == j
+}
+
+// equalLowered reports whether lowerASCII(b, end) == s, for len(b) == len(s),
+// without building the lower-cased copy.
+func equalLowered(b []byte, s string, end int) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if i < end && asciiClass[c]&classUpper != 0 {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // MarshalText implements encoding.TextMarshaler: the normalised address.

@@ -52,6 +52,10 @@ var domainCodePoints = precis.NewIdentifier()
 // address that only needs lower-casing costs one allocation; otherwise each
 // part is normalised as RFC 7622 says. Errors are [*Error].
 //
+// In the zero-copy case the JID shares s's memory: when s is a slice of a
+// much larger string that should not stay alive (a whole stanza), clone it
+// with strings.Clone before keeping the JID for long, or use [ParseBytes].
+//
 // Safe from any goroutine.
 func Parse(s string) (JID, error) {
 	if dom, slash, upper, ok := scan(s); ok {
