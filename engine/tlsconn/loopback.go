@@ -119,6 +119,7 @@ type loopback struct {
 	toSrv   *byteQueue // client -> server ciphertext
 	toCli   *byteQueue // server -> client ciphertext
 	hsDone  chan error // the server's done callback
+	cliDone chan error // the client's handshake result, once started
 	plain   []byte     // plaintext the server has read so far
 	scratch []byte     // Read buffer
 	split   int        // feed at most this many bytes per Feed (0: all)
@@ -143,15 +144,26 @@ func (lb *loopback) start(ctx context.Context) error {
 	return lb.srv.StartHandshake(ctx, func(err error) { lb.hsDone <- err })
 }
 
-// handshake runs the client handshake and plays the loop until both sides
-// are done or the deadline passes. It returns the server's and the client's
-// results.
-func (lb *loopback) handshake(ctx context.Context) (srvErr, cliErr error) {
-	if err := lb.start(ctx); err != nil {
-		return err, nil
+// startClient begins the client handshake in a goroutine; its result
+// arrives on cliDone. handshake calls it if the test has not.
+func (lb *loopback) startClient(ctx context.Context) {
+	if lb.cliDone != nil {
+		return
 	}
-	cliDone := make(chan error, 1)
-	go func() { cliDone <- lb.client.HandshakeContext(ctx) }()
+	lb.cliDone = make(chan error, 1)
+	go func() { lb.cliDone <- lb.client.HandshakeContext(ctx) }()
+}
+
+// handshake starts both sides (unless already started) and plays the loop
+// until both are done or 30 seconds pass. It returns the server's and the
+// client's results.
+func (lb *loopback) handshake(ctx context.Context) (srvErr, cliErr error) {
+	if lb.srv.State() == StateNew {
+		if err := lb.start(ctx); err != nil {
+			return err, nil
+		}
+	}
+	lb.startClient(ctx)
 	srvPending, cliPending := true, true
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
@@ -167,7 +179,7 @@ func (lb *loopback) handshake(ctx context.Context) (srvErr, cliErr error) {
 				// Records may have come with the client's last flight.
 				_ = lb.readAll()
 			}
-		case cliErr = <-cliDone:
+		case cliErr = <-lb.cliDone:
 			cliPending = false
 			if cliErr != nil {
 				// A failed client stops talking; end the server side too.
