@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/hermod-im/hermod/xmlscan"
 )
 
 // Kind says which of the three XMPP stanzas (RFC 6120 section 8) an element is.
@@ -145,47 +147,64 @@ func ParseHeader(raw []byte, h *Header) error {
 		if ws == i {
 			return headerErr(i, "no whitespace before attribute")
 		}
-		if i, err = scanAttr(raw, i, h); err != nil {
+		var p attrPos
+		if p, i, err = scanAttr(raw, i); err != nil {
+			return err
+		}
+		if err = h.track(raw, p); err != nil {
 			return err
 		}
 	}
 }
 
-// scanAttr scans one attribute starting at raw[i], records it in h when it is one of
-// the tracked ones, and returns the index after its closing quote.
-func scanAttr(raw []byte, i int, h *Header) (int, error) {
-	nameStart := i
+// attrPos locates one attribute of a start tag in the tag's raw bytes.
+type attrPos struct {
+	name0, colon, name1 int // the qualified name; colon is -1 when unprefixed
+	val0, val1          int // the raw value between the quotes
+}
+
+// scanAttr scans one attribute starting at raw[i] and returns where it is and the
+// index after its closing quote.
+func scanAttr(raw []byte, i int) (attrPos, int, error) {
+	var p attrPos
+	p.name0 = i
 	i, colon, err := scanName(raw, i)
 	if err != nil {
-		return 0, err
+		return p, 0, err
 	}
-	name := raw[nameStart:i]
+	p.colon, p.name1 = colon, i
 	for i < len(raw) && isSpace(raw[i]) {
 		i++
 	}
 	if i >= len(raw) || raw[i] != '=' {
-		return 0, headerErr(i, "attribute without '='")
+		return p, 0, headerErr(i, "attribute without '='")
 	}
 	i++
 	for i < len(raw) && isSpace(raw[i]) {
 		i++
 	}
 	if i >= len(raw) || (raw[i] != '\'' && raw[i] != '"') {
-		return 0, headerErr(i, "attribute value not quoted")
+		return p, 0, headerErr(i, "attribute value not quoted")
 	}
-	start := i + 1
-	n := bytes.IndexByte(raw[start:], raw[i])
+	p.val0 = i + 1
+	n := bytes.IndexByte(raw[p.val0:], raw[i])
 	if n < 0 {
-		return 0, headerErr(i, "unterminated attribute value")
+		return p, 0, headerErr(i, "unterminated attribute value")
 	}
-	end := start + n
-	if lt := bytes.IndexByte(raw[start:end], '<'); lt >= 0 {
-		return 0, headerErr(start+lt, "'<' in attribute value")
+	p.val1 = p.val0 + n
+	if lt := bytes.IndexByte(raw[p.val0:p.val1], '<'); lt >= 0 {
+		return p, 0, headerErr(p.val0+lt, "'<' in attribute value")
 	}
+	return p, p.val1 + 1, nil
+}
+
+// track records the attribute at p in h when it is one of the tracked ones.
+func (h *Header) track(raw []byte, p attrPos) error {
+	name := raw[p.name0:p.name1]
 	var val *[]byte
 	var span *Span
 	switch {
-	case colon < 0:
+	case p.colon < 0:
 		switch string(name) {
 		case "to":
 			val, span = &h.To, &h.ToSpan
@@ -201,14 +220,15 @@ func scanAttr(raw []byte, i int, h *Header) (int, error) {
 	case string(name) == "xml:lang":
 		val, span = &h.Lang, &h.LangSpan
 	}
-	if val != nil {
-		if *val != nil {
-			return 0, headerErr(nameStart, "duplicate attribute "+string(name))
-		}
-		*val = raw[start:end:end]
-		*span = Span{start, end}
+	if val == nil {
+		return nil
 	}
-	return end + 1, nil
+	if *val != nil {
+		return headerErr(p.name0, "duplicate attribute "+string(name))
+	}
+	*val = raw[p.val0:p.val1:p.val1]
+	*span = Span{p.val0, p.val1}
+	return nil
 }
 
 // scanName scans a qualified name starting at raw[i] and returns the index after it
@@ -324,4 +344,45 @@ func (h *Header) Inner(raw []byte) ([]byte, error) {
 		}
 	}
 	return raw[h.TagEnd:lt], nil
+}
+
+// AppendTo appends the decoded value of the to attribute (references resolved,
+// attribute-value normalisation applied, see xmlscan.UnescapeAttr) to dst. It returns
+// dst unchanged for an absent attribute, and an error wrapping
+// xmlscan.ErrInvalidReference for a malformed reference, which cannot happen for
+// bytes the scanner accepted. It allocates only when dst must grow.
+func (h *Header) AppendTo(dst []byte) ([]byte, error) { return appendDecoded(dst, h.To, "to") }
+
+// AppendFrom is AppendTo for the from attribute.
+func (h *Header) AppendFrom(dst []byte) ([]byte, error) { return appendDecoded(dst, h.From, "from") }
+
+// AppendType is AppendTo for the type attribute.
+func (h *Header) AppendType(dst []byte) ([]byte, error) { return appendDecoded(dst, h.Type, "type") }
+
+// AppendID is AppendTo for the id attribute.
+func (h *Header) AppendID(dst []byte) ([]byte, error) { return appendDecoded(dst, h.ID, "id") }
+
+// AppendLang is AppendTo for the xml:lang attribute.
+func (h *Header) AppendLang(dst []byte) ([]byte, error) { return appendDecoded(dst, h.Lang, "xml:lang") }
+
+func appendDecoded(dst, raw []byte, name string) ([]byte, error) {
+	if !needsDecoding(raw) {
+		return append(dst, raw...), nil
+	}
+	out, err := xmlscan.UnescapeAttr(dst, raw)
+	if err != nil {
+		return out, fmt.Errorf("stanza: decoding %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// needsDecoding reports whether a raw attribute value differs from its decoded form:
+// it holds a reference or a character that attribute-value normalisation changes.
+func needsDecoding(raw []byte) bool {
+	for _, c := range raw {
+		if c == '&' || c == '\t' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
 }

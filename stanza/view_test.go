@@ -215,3 +215,32 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderDecoded(t *testing.T) {
+	raw := "<message to='a&amp;b@x/&#x72;es' from=\"o&apos;hara@x\" type='chat' id='1&#10;2\t3' xml:lang='en'/>"
+	h := mustHeader(t, raw)
+	tests := []struct {
+		name string
+		f    func([]byte) ([]byte, error)
+		want string
+	}{
+		{"to", h.AppendTo, "a&b@x/res"},
+		{"from", h.AppendFrom, "o'hara@x"},
+		{"type", h.AppendType, "chat"},
+		{"id", h.AppendID, "1\n2 3"},
+		{"lang", h.AppendLang, "en"},
+	}
+	for _, tt := range tests {
+		got, err := tt.f([]byte("x"))
+		if err != nil || string(got) != "x"+tt.want {
+			t.Errorf("%s = %q, %v; want %q", tt.name, got, err, "x"+tt.want)
+		}
+	}
+	h = mustHeader(t, `<message to='a&bogus;'/>`)
+	if _, err := h.AppendTo(nil); err == nil {
+		t.Error("bad reference decoded without error")
+	}
+	if got, err := h.AppendFrom([]byte("k")); err != nil || string(got) != "k" {
+		t.Errorf("absent from: %q, %v", got, err)
+	}
+}
