@@ -363,7 +363,9 @@ func (h *Header) AppendType(dst []byte) ([]byte, error) { return appendDecoded(d
 func (h *Header) AppendID(dst []byte) ([]byte, error) { return appendDecoded(dst, h.ID, "id") }
 
 // AppendLang is AppendTo for the xml:lang attribute.
-func (h *Header) AppendLang(dst []byte) ([]byte, error) { return appendDecoded(dst, h.Lang, "xml:lang") }
+func (h *Header) AppendLang(dst []byte) ([]byte, error) {
+	return appendDecoded(dst, h.Lang, "xml:lang")
+}
 
 func appendDecoded(dst, raw []byte, name string) ([]byte, error) {
 	if !needsDecoding(raw) {
