@@ -21,7 +21,7 @@ func chunkingInputs() map[string]struct {
 		"generated": {genStream(7, 3, true), Limits{}},
 		"framed": {[]byte("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0'/>" +
 			"<message xmlns='jabber:client'><body>a &amp; b 😀</body></message> <close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>"), Limits{Framed: true}},
-		"references": {[]byte(streamHeader + "<a x='&#x0000000041;&amp;&lt;'>&#0000065;&quot;]]&gt;&apos;&#x1F600;</a>&amp;&#65;  "), Limits{}},
+		"references":   {[]byte(streamHeader + "<a x='&#x0000000041;&amp;&lt;'>&#0000065;&quot;]]&gt;&apos;&#x1F600;</a>&amp;&#65;  "), Limits{}},
 		"error late":   {[]byte(loginStream[:300] + "<a><b></a>"), Limits{}},
 		"error entity": {[]byte(streamHeader + "<message><body>x &nbsp; y</body></message>"), Limits{}},
 		"error utf8":   {[]byte(streamHeader + "<message><body>x \xe6\x97 y</body></message>"), Limits{}},
