@@ -7,7 +7,10 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/secure/bidirule"
 	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/unicode/bidi"
+	"golang.org/x/text/unicode/norm"
 )
 
 // MaxPartLen is the longest a localpart, domainpart or resourcepart may be, in
@@ -39,13 +42,22 @@ var domainProfile = idna.New(
 
 // domainCodePoints refuses, in a mapped domainpart, the code points that UTS
 // #46 lets through but IDNA2008 disallows (symbols and punctuation such as
-// U+265A, which UTS #46 calls "valid NV8"). RFC 7622 section 3.2.1 wants
+// U+265A, which UTS #46 calls "valid NV8"): RFC 7622 section 3.2.1 wants
 // U-labels, which IDNA2008 restricts to PVALID and contextual code points.
-// The PRECIS IdentifierClass derives its properties from the same RFC 5892
-// rules and contexts, and after the UTS #46 mapping the two agree but for a
-// few combining marks of ignorable blocks (musical notation), which this lets
-// through. It is never modified after creation.
+// The PRECIS IdentifierClass is built from the same RFC 5892 categories,
+// exceptions and context rules, and is a little wider for non-ASCII code
+// points (it keeps the blocks IDNA2008 ignores, such as musical notation, and
+// judges stability by NFKC rather than NFKC_Casefold), so it never refuses an
+// IDNA2008 U-label. It is never modified after creation.
 var domainCodePoints = precis.NewIdentifier()
+
+// localProfile is PRECIS UsernameCaseMapped (RFC 8265 section 3.3) but for
+// its Bidi rule. x/text's precis.UsernameCaseMapped applies the Bidi rule to
+// every non-ASCII string (golang/go#17383), refusing "1müller" while it
+// accepts "1muller"; RFC 8265 section 3.3.2 applies the rule only to strings
+// that contain right-to-left code points, so normLocal does that itself. It
+// is never modified after creation.
+var localProfile = precis.NewIdentifier(precis.FoldWidth, precis.LowerCase(), precis.Norm(norm.NFC))
 
 // Parse parses and normalises an address. An address already in normal ASCII
 // form is returned without allocation, its string being s itself; an ASCII
@@ -182,8 +194,9 @@ func join(local, domain, resource string) JID {
 	return j
 }
 
-// normLocal enforces PRECIS UsernameCaseMapped (RFC 8265 section 3.3) and the
-// extra exclusions of RFC 7622 section 3.3.1 on a localpart.
+// normLocal enforces PRECIS UsernameCaseMapped (RFC 8265 section 3.3, with
+// the Bidi rule only for right-to-left strings) and the extra exclusions of
+// RFC 7622 section 3.3.1 on a localpart.
 func normLocal(l string, forceSlow bool) (string, error) {
 	if up, ok := localNormal(l); ok && !forceSlow {
 		if up {
@@ -200,9 +213,12 @@ func normLocal(l string, forceSlow bool) (string, error) {
 	if !utf8.ValidString(l) {
 		return "", partError(PartLocal, fmt.Errorf("%w: invalid UTF-8", ErrDisallowed))
 	}
-	out, err := precis.UsernameCaseMapped.String(l)
+	out, err := localProfile.String(l)
 	if err != nil {
 		return "", partError(PartLocal, fmt.Errorf("%w: %w", ErrDisallowed, err))
+	}
+	if bidirule.DirectionString(out) == bidi.RightToLeft && !bidirule.ValidString(out) {
+		return "", partError(PartLocal, fmt.Errorf("%w: %w", ErrDisallowed, bidirule.ErrInvalid))
 	}
 	// Checked on the output: width mapping turns U+FF20 into '@'.
 	if strings.ContainsAny(out, `"&'/:<>@`) {

@@ -133,6 +133,10 @@ func TestCaseAndWidthMapping(t *testing.T) {
 		{name: "fullwidth resource kept", in: "a@example.com/\uff21", want: "a@example.com/\uff21", local: "a", dom: "example.com", res: "\uff21"},
 		{name: "titlecase letter disallowed", in: "\u01c5@example.com", part: PartLocal, cause: ErrDisallowed},
 		{name: "Bidi rule", in: "1\u05d0@example.com", part: PartLocal, cause: ErrDisallowed},
+		{name: "Bidi rule Arabic digit", in: "\u0661\u0627@example.com", part: PartLocal, cause: ErrDisallowed},
+		{name: "Bidi rule spares LTR digit first", in: "1M\u00fcller@example.de", want: "1m\u00fcller@example.de", local: "1m\u00fcller", dom: "example.de"},
+		{name: "Bidi rule spares LTR underscore first", in: "_\u00e9@example.de", want: "_\u00e9@example.de", local: "_\u00e9", dom: "example.de"},
+		{name: "Arabic local", in: "\u0627\u0661@example.com", want: "\u0627\u0661@example.com", local: "\u0627\u0661", dom: "example.com"},
 		{name: "Hebrew local", in: "\u05d0\u05d1@example.com", want: "\u05d0\u05d1@example.com", local: "\u05d0\u05d1", dom: "example.com"},
 	})
 }
@@ -168,6 +172,7 @@ func TestDomainpart(t *testing.T) {
 		{name: "middle dot out of context", in: "co\u00b7a.cat", part: PartDomain, cause: ErrDisallowed},
 		{name: "zero width joiner", in: "a\u200db.example", part: PartDomain, cause: ErrDisallowed},
 		{name: "Bidi rule", in: "1\u05d0.example", part: PartDomain, cause: ErrDisallowed},
+		{name: "Bidi rule spares LTR", in: "1\u00fc.example", want: "1\u00fc.example", dom: "1\u00fc.example"},
 		{name: "mapped slash", in: "a@\u2100.example", part: PartDomain, cause: ErrDisallowed},
 	})
 }
