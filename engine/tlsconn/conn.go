@@ -68,6 +68,10 @@ type Conn struct {
 	// established is set once, when the handshake succeeds, and never
 	// cleared: ConnectionState stays available after Close.
 	established atomic.Bool
+	// morePlain says crypto/tls may hold plaintext that Read has not
+	// returned yet (the last read filled its buffer, or the handshake just
+	// ended). Loop only.
+	morePlain bool
 	// job lives only while the handshake is queued or running.
 	job *handshakeJob
 }
@@ -91,13 +95,14 @@ func (c *Conn) Feed(ciphertext []byte) error {
 // yet. Call it on the connection's event loop.
 func (c *Conn) Buffered() int { return c.t.buffered() }
 
-// Read decrypts into plain what the fed ciphertext allows. It returns 0, nil
-// when no complete record is buffered: feed more and call again. A record
-// that arrives whole returns its plaintext; plaintext left over because plain
-// was short is returned by the next call, so the loop should call Read until
-// it returns 0. It returns io.EOF once the peer sent close_notify, and the
-// connection's fatal error otherwise (after which the engine closes the
-// socket).
+// Read decrypts into plain the complete records fed so far. It returns
+// fewer than len(plain) bytes only when no complete record is left, so the
+// loop calls it again only when it filled plain (0, nil means "feed more").
+// Checking for a complete record costs nothing: the Conn follows record
+// boundaries itself and calls into crypto/tls only when a record is
+// complete or plaintext is left over. It returns io.EOF once the peer sent
+// close_notify, and the connection's fatal error otherwise (after which the
+// engine closes the socket); bytes returned with an error are valid.
 //
 // Call it on the connection's event loop only, and only once the handshake
 // succeeded (ErrNotEstablished otherwise). Right after done(nil), call it even
@@ -107,13 +112,23 @@ func (c *Conn) Read(plain []byte) (int, error) {
 	if st := State(c.state.Load()); st != StateEstablished {
 		return 0, c.stateErr(st)
 	}
-	n, err := c.tc.Read(plain)
-	if err == errWouldBlock {
-		// Either nothing complete was buffered, or crypto/tls peeked past
-		// the record it returned for an alert that is not complete yet.
-		return n, nil
+	total := 0
+	for total < len(plain) && (c.morePlain || c.t.hasRecord()) {
+		n, err := c.tc.Read(plain[total:])
+		total += n
+		// crypto/tls returns one record's plaintext per call: a full
+		// plain means some may be left in crypto/tls.
+		c.morePlain = total == len(plain)
+		if err == errWouldBlock {
+			// The record carried no application data (a KeyUpdate, an
+			// empty record) and nothing complete follows.
+			break
+		}
+		if err != nil {
+			return total, err
+		}
 	}
-	return n, err
+	return total, nil
 }
 
 // Write encrypts plain and hands the records to the sink. Plaintext larger

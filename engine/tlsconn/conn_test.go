@@ -104,7 +104,7 @@ func TestStartTLSLeftover(t *testing.T) {
 	waitFor(t, 5*time.Second, "ClientHello", func() bool {
 		b, _ := lb.toSrv.take()
 		hello = append(hello, b...)
-		return len(hello) > 5 && len(hello) >= 5+int(hello[3])<<8|int(hello[4])
+		return len(hello) > 5 && len(hello) >= 5+(int(hello[3])<<8|int(hello[4]))
 	})
 	wire := append([]byte("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"), hello...)
 	// The stream layer consumed the element; the rest belongs to TLS.

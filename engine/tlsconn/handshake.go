@@ -163,6 +163,8 @@ func (c *Conn) runHandshake() {
 	}
 	job.cancel()
 	c.endHandshake()
+	// Published to the loop by the state change below.
+	c.morePlain = err == nil
 	switch {
 	case err == nil && c.state.CompareAndSwap(uint32(StateHandshaking), uint32(StateEstablished)):
 		c.established.Store(true)

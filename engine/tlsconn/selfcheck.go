@@ -72,19 +72,35 @@ func selfCheckVersion(cert tls.Certificate, roots *x509.CertPool, version uint16
 			if err := lb.srv.Feed(record[i : i+1]); err != nil {
 				return fmt.Errorf("feed: %w", err)
 			}
-			n, err := lb.srv.Read(buf)
-			if err != nil {
-				return fmt.Errorf("round %d: byte %d of %d: crypto/tls returned %q: it no longer "+
+			// Call crypto/tls directly: Conn.Read would not call it
+			// before the record is complete.
+			n, err := lb.srv.tc.Read(buf)
+			last := i == len(record)-1
+			switch {
+			case !last && err != errWouldBlock:
+				return fmt.Errorf("round %d: byte %d of %d: crypto/tls returned %d, %v; want the "+
+					"transport's temporary error", round, i+1, len(record), n, err)
+			case last && err != nil:
+				return fmt.Errorf("round %d: crypto/tls returned %q for the completed record: it no longer "+
 					"tolerates a temporary error on a partial record, so the record layer cannot "+
-					"run on the event loop", round, i+1, len(record), err)
-			}
-			if i < len(record)-1 && n != 0 {
-				return fmt.Errorf("round %d: %d plaintext bytes after %d of %d record bytes", round, n, i+1, len(record))
-			}
-			if i == len(record)-1 && string(buf[:n]) != msg {
+					"run on the event loop", round, err)
+			case last && string(buf[:n]) != msg:
 				return fmt.Errorf("round %d: complete record gave %q, want %q", round, buf[:n], msg)
 			}
 		}
+	}
+	// The same through Conn.Read, with two records fed at once.
+	for _, msg := range []string{"third", "fourth"} {
+		if _, err := lb.client.Write([]byte(msg)); err != nil {
+			return fmt.Errorf("client write: %w", err)
+		}
+	}
+	both, _ := lb.toSrv.take()
+	if err := lb.srv.Feed(both); err != nil {
+		return fmt.Errorf("feed: %w", err)
+	}
+	if n, err := lb.srv.Read(buf); err != nil || string(buf[:n]) != "thirdfourth" {
+		return fmt.Errorf("Conn.Read of two records: %q, %v", buf[:n], err)
 	}
 	if _, err := lb.srv.Write([]byte("reply")); err != nil {
 		return fmt.Errorf("server write: %w", err)

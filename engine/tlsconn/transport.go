@@ -48,6 +48,8 @@ type transport struct {
 	// wake has one slot; Feed posts to it and close closes it, so a blocked
 	// handshake Read always notices new input or the end.
 	wake chan struct{}
+	// rec tracks TLS record boundaries in the bytes handed to crypto/tls.
+	rec framing
 	// out collects the records of one Conn.Write (see Conn.Write); nil when
 	// not collecting. Loop only.
 	out *[]byte
@@ -104,6 +106,18 @@ func (t *transport) feed(b []byte) error {
 	return nil
 }
 
+// hasRecord reports whether the buffer holds the rest of the current TLS
+// record, so that a crypto/tls read would make progress. Called on the loop.
+func (t *transport) hasRecord() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.in == nil {
+		return false
+	}
+	avail := (*t.in)[t.r:]
+	return t.rec.limit(avail) <= len(avail)
+}
+
 // buffered reports how many fed bytes crypto/tls has not consumed yet.
 func (t *transport) buffered() int {
 	t.mu.Lock()
@@ -116,12 +130,17 @@ func (t *transport) buffered() int {
 
 // Read implements net.Conn for crypto/tls. It blocks only during the
 // handshake (in the handshake goroutine); on the loop it returns
-// errWouldBlock when nothing is buffered.
+// errWouldBlock when nothing is buffered. It never hands out bytes past the
+// end of the current TLS record, so crypto/tls never holds more than one
+// record and Conn.Read can tell from the transport alone whether a read
+// would make progress.
 func (t *transport) Read(p []byte) (int, error) {
 	t.mu.Lock()
 	for {
 		if t.in != nil {
-			n := copy(p, (*t.in)[t.r:])
+			avail := (*t.in)[t.r:]
+			n := copy(p[:min(len(p), t.rec.limit(avail))], avail)
+			t.rec.advance(avail[:n])
 			t.r += n
 			if t.r == len(*t.in) {
 				// Idle connections hold no input buffer.
@@ -273,3 +292,51 @@ type memAddr struct{}
 
 func (memAddr) Network() string { return "tlsconn" }
 func (memAddr) String() string  { return "tlsconn" }
+
+// framing follows TLS record boundaries (RFC 8446 section 5.1: a 5-byte
+// header whose last two bytes are the length of the body) in the stream
+// handed to crypto/tls.
+type framing struct {
+	hdr  [5]byte
+	hdrN int // header bytes of the current record handed out so far
+	left int // body bytes of the current record not handed out (once hdrN == 5)
+}
+
+// limit returns how many bytes may be handed out from avail without passing
+// the end of the current record; when the header is not complete even with
+// avail, it returns len(avail)+1, meaning "all of avail, and the record is
+// not complete".
+func (f *framing) limit(avail []byte) int {
+	if f.hdrN == len(f.hdr) {
+		return f.left
+	}
+	missing := len(f.hdr) - f.hdrN
+	if len(avail) < missing {
+		return len(avail) + 1
+	}
+	var h [5]byte
+	copy(h[:], f.hdr[:f.hdrN])
+	copy(h[f.hdrN:], avail[:missing])
+	return missing + (int(h[3])<<8 | int(h[4]))
+}
+
+// advance records that b was handed out.
+func (f *framing) advance(b []byte) {
+	for len(b) > 0 {
+		if f.hdrN < len(f.hdr) {
+			n := copy(f.hdr[f.hdrN:], b)
+			f.hdrN += n
+			b = b[n:]
+			if f.hdrN == len(f.hdr) {
+				f.left = int(f.hdr[3])<<8 | int(f.hdr[4])
+			}
+		} else {
+			n := min(len(b), f.left)
+			f.left -= n
+			b = b[n:]
+		}
+		if f.hdrN == len(f.hdr) && f.left == 0 {
+			f.hdrN = 0
+		}
+	}
+}
