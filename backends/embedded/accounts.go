@@ -13,39 +13,34 @@ import (
 	"github.com/hermod-im/hermod/backends"
 )
 
-// Layout: accounts/<domain>/users/<user> holds the record (record.go), and
-// accounts/<domain>/count the number of users as 8 bytes big-endian, kept in the same
-// transaction as every change so that CountAccounts does not walk the bucket. A domain's
-// bucket is deleted with its last account.
+// Layout: accounts/<domain>/<user> holds the record (record.go), and
+// account_counts/<domain> the number of users of the domain as 8 bytes big-endian, kept
+// in the same transaction as every change so that CountAccounts does not walk the
+// bucket. The count is a sibling rather than a key inside the domain's bucket, where it
+// could collide with a user name, or a level of nesting more, which would cost the login
+// path four more allocations. A domain's bucket is deleted with its last account.
 
-// usersOf returns the users bucket of domain, or nil if the domain has no account.
+// usersOf returns the bucket of domain's accounts, or nil if the domain has none.
 func usersOf(tx *bbolt.Tx, domain string) *bbolt.Bucket {
-	d := tx.Bucket(bucketAccounts).Bucket([]byte(domain))
-	if d == nil {
-		return nil
-	}
-	return d.Bucket(bucketUsers)
+	return tx.Bucket(bucketAccounts).Bucket([]byte(domain))
 }
 
 // domainWriter applies changes to the accounts of one domain and keeps its count.
 type domainWriter struct {
 	domain []byte
-	bucket *bbolt.Bucket // accounts/<domain>
-	users  *bbolt.Bucket // accounts/<domain>/users
+	users  *bbolt.Bucket // accounts/<domain>
+	counts *bbolt.Bucket // account_counts
 	count  uint64
 }
 
-// openDomain returns a writer for domain, creating its buckets if needed.
+// openDomain returns a writer for domain, creating its bucket if needed.
 func openDomain(tx *bbolt.Tx, domain string) (*domainWriter, error) {
-	w := &domainWriter{domain: []byte(domain)}
+	w := &domainWriter{domain: []byte(domain), counts: tx.Bucket(bucketAccountCounts)}
 	var err error
-	if w.bucket, err = tx.Bucket(bucketAccounts).CreateBucketIfNotExists(w.domain); err != nil {
+	if w.users, err = tx.Bucket(bucketAccounts).CreateBucketIfNotExists(w.domain); err != nil {
 		return nil, fmt.Errorf("domain bucket: %w", err)
 	}
-	if w.users, err = w.bucket.CreateBucketIfNotExists(bucketUsers); err != nil {
-		return nil, fmt.Errorf("users bucket: %w", err)
-	}
-	if c := w.bucket.Get(keyCount); len(c) == 8 {
+	if c := w.counts.Get(w.domain); len(c) == 8 {
 		w.count = binary.BigEndian.Uint64(c)
 	}
 	return w, nil
@@ -69,9 +64,12 @@ func (w *domainWriter) flush(tx *bbolt.Tx) error {
 		if err := tx.Bucket(bucketAccounts).DeleteBucket(w.domain); err != nil {
 			return fmt.Errorf("delete empty domain: %w", err)
 		}
+		if err := w.counts.Delete(w.domain); err != nil {
+			return fmt.Errorf("delete count: %w", err)
+		}
 		return nil
 	}
-	if err := w.bucket.Put(keyCount, binary.BigEndian.AppendUint64(nil, w.count)); err != nil {
+	if err := w.counts.Put(w.domain, binary.BigEndian.AppendUint64(nil, w.count)); err != nil {
 		return fmt.Errorf("write count: %w", err)
 	}
 	return nil
@@ -91,12 +89,21 @@ func prepare(buf []byte, a backends.Account) ([]byte, error) {
 
 // CreateAccount implements backends.Accounts.
 func (s *Store) CreateAccount(ctx context.Context, a backends.Account) error {
-	rec, err := prepare(nil, a)
+	apply, err := createOp(a)
 	if err != nil {
 		return fmt.Errorf("embedded: create: %w", err)
 	}
+	return s.write(ctx, "create", apply)
+}
+
+// createOp returns the write operation of CreateAccount.
+func createOp(a backends.Account) (func(tx *bbolt.Tx) (error, error), error) {
+	rec, err := prepare(nil, a)
+	if err != nil {
+		return nil, err
+	}
 	user := []byte(a.User)
-	return s.write(ctx, "create", func(tx *bbolt.Tx) (error, error) {
+	return func(tx *bbolt.Tx) (error, error) {
 		if u := usersOf(tx, a.Domain); u != nil && u.Get(user) != nil {
 			return fmt.Errorf("embedded: create %s@%s: %w", a.User, a.Domain, backends.ErrExists), nil
 		}
@@ -111,7 +118,7 @@ func (s *Store) CreateAccount(ctx context.Context, a backends.Account) error {
 			return nil, fmt.Errorf("embedded: create %s@%s: %w", a.User, a.Domain, err)
 		}
 		return nil, nil
-	})
+	}, nil
 }
 
 // PutAccounts implements backends.Accounts. The accounts are written in (domain, user)
@@ -293,11 +300,10 @@ func (s *Store) CountAccounts(ctx context.Context, domain string) (int, error) {
 	}
 	var n uint64
 	err := s.view(ctx, "count accounts", func(tx *bbolt.Tx) error {
-		d := tx.Bucket(bucketAccounts).Bucket([]byte(domain))
-		if d == nil {
+		c := tx.Bucket(bucketAccountCounts).Get([]byte(domain))
+		if c == nil {
 			return nil
 		}
-		c := d.Get(keyCount)
 		if len(c) != 8 {
 			return fmt.Errorf("embedded: count accounts of %s: unreadable count %x", domain, c)
 		}

@@ -11,9 +11,9 @@
 // One top-level bucket per kind of data, nested per domain, so that a virtual host's data
 // is contiguous and can be dropped with one bucket deletion:
 //
-//	meta/schema                     uint32 big-endian: the layout version (1)
-//	accounts/<domain>/users/<user>  the account record
-//	accounts/<domain>/count         uint64 big-endian: number of users
+//	meta/schema               uint32 big-endian: the layout version (1)
+//	accounts/<domain>/<user>  the account record
+//	account_counts/<domain>   uint64 big-endian: the domain's number of accounts
 //
 // The schema version lets a later build migrate a file in place when it opens it; a file
 // written by a newer build is refused rather than misread.

@@ -29,11 +29,10 @@ const schemaVersion = 1
 
 // Bucket and key names. These slices are never modified.
 var (
-	bucketMeta     = []byte("meta")
-	bucketAccounts = []byte("accounts")
-	bucketUsers    = []byte("users")
-	keySchema      = []byte("schema")
-	keyCount       = []byte("count")
+	bucketMeta          = []byte("meta")
+	bucketAccounts      = []byte("accounts")
+	bucketAccountCounts = []byte("account_counts")
+	keySchema           = []byte("schema")
 )
 
 // Options tune Open. The zero value is ready to use.
@@ -151,8 +150,10 @@ func initSchema(tx *bbolt.Tx) error {
 		// version N to N+1 go here, each inside this transaction.
 		return fmt.Errorf("schema version %d has no migration", version)
 	}
-	if _, err := tx.CreateBucketIfNotExists(bucketAccounts); err != nil {
-		return fmt.Errorf("create accounts bucket: %w", err)
+	for _, name := range [][]byte{bucketAccounts, bucketAccountCounts} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
 	}
 	return nil
 }
