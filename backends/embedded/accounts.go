@@ -97,7 +97,7 @@ func (s *Store) CreateAccount(ctx context.Context, a backends.Account) error {
 }
 
 // createOp returns the write operation of CreateAccount.
-func createOp(a backends.Account) (func(tx *bbolt.Tx) (error, error), error) {
+func createOp(a backends.Account) (applyFunc, error) {
 	rec, err := prepare(nil, a)
 	if err != nil {
 		return nil, err
@@ -126,30 +126,25 @@ func createOp(a backends.Account) (func(tx *bbolt.Tx) (error, error), error) {
 // writer.
 func (s *Store) PutAccounts(ctx context.Context, as []backends.Account) error {
 	if len(as) == 0 {
-		return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("embedded: put accounts: %w", err)
+		}
+		return nil
 	}
 	type entry struct {
-		domain string
-		user   []byte
-		rec    []byte
+		domain     string
+		user       []byte
+		start, end int // the record in buf
 	}
 	entries := make([]entry, len(as))
 	var buf []byte // every record, back to back: one allocation for the batch
-	ends := make([]int, len(as))
 	for i, a := range as {
+		start := len(buf)
 		var err error
 		if buf, err = prepare(buf, a); err != nil {
 			return fmt.Errorf("embedded: put accounts: account %d: %w", i, err)
 		}
-		ends[i] = len(buf)
-		entries[i] = entry{domain: a.Domain, user: []byte(a.User)}
-	}
-	for i := range entries {
-		start := 0
-		if i > 0 {
-			start = ends[i-1]
-		}
-		entries[i].rec = buf[start:ends[i]:ends[i]]
+		entries[i] = entry{domain: a.Domain, user: []byte(a.User), start: start, end: len(buf)}
 	}
 	// Stable, so that of two entries for one account the later is written last and wins.
 	slices.SortStableFunc(entries, func(x, y entry) int {
@@ -170,7 +165,7 @@ func (s *Store) PutAccounts(ctx context.Context, as []backends.Account) error {
 					return nil, fmt.Errorf("embedded: %s: %s: %w", what, e.domain, err)
 				}
 			}
-			if err := w.put(e.user, e.rec); err != nil {
+			if err := w.put(e.user, buf[e.start:e.end:e.end]); err != nil {
 				return nil, fmt.Errorf("embedded: %s: %s: %w", what, e.domain, err)
 			}
 		}

@@ -25,14 +25,16 @@ import (
 // by default) even when a write arrives alone, which makes a lone write ten times slower
 // than an fsync; this committer never waits for company. The benchmarks compare the two.
 
-// A writeOp is one caller's write, applied inside a transaction shared with others.
+// An applyFunc makes one caller's change inside a transaction shared with others. It may
+// run more than once (when another operation of its group fails, the group is retried
+// without it), so it must not keep state between runs. It reports an outcome for its
+// caller, such as ErrExists, through result, and must then have written nothing; it
+// returns err only for a failure that must roll back the whole transaction.
+type applyFunc func(tx *bbolt.Tx) (result, err error)
+
+// A writeOp is one caller's write waiting for the committer.
 type writeOp struct {
-	// apply makes the change. It may run more than once (when another operation of its
-	// group fails, the group is retried without it), so it must not keep state between
-	// runs. It reports an outcome for its caller, such as ErrExists, through result, and
-	// must then have written nothing; it returns err only for a failure that must roll
-	// back the whole transaction.
-	apply func(tx *bbolt.Tx) (result, err error)
+	apply applyFunc
 	done  chan error
 }
 
@@ -45,7 +47,7 @@ type commitStats struct {
 // write hands apply to the committer and waits for the commit, which makes the write
 // durable before write returns. A context done before the hand-over cancels the write;
 // after it, the write completes regardless, so an error never hides a write.
-func (s *Store) write(ctx context.Context, what string, apply func(*bbolt.Tx) (error, error)) error {
+func (s *Store) write(ctx context.Context, what string, apply applyFunc) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("embedded: %s: %w", what, err)
 	}
