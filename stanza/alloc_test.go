@@ -90,3 +90,39 @@ func TestAllocsBuilder(t *testing.T) {
 		t.Errorf("Builder: %v allocs/op, want 0", n)
 	}
 }
+
+func TestAllocsParseRelease(t *testing.T) {
+	raw := []byte(iq1K)
+	for i := 0; i < 3; i++ { // grow the pooled document and scanner
+		mustParse(t, iq1K).Release()
+	}
+	n := testing.AllocsPerRun(200, func() {
+		e, err := Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Find("jabber:x:data", "x") == nil {
+			t.Fatal("no form")
+		}
+		e.Release()
+	})
+	if n != 0 {
+		t.Errorf("Parse+Release of a 1 KiB iq: %v allocs/op, want 0", n)
+	}
+}
+
+func TestAllocsTreeReadAndWrite(t *testing.T) {
+	e := mustParse(t, iq1K)
+	defer e.Release()
+	dst := make([]byte, 0, 4096)
+	n := testing.AllocsPerRun(100, func() {
+		dst = e.AppendXMLIn(dst[:0], NSClient)
+		q := e.Child("http://jabber.org/protocol/disco#info", "query")
+		id := q.Child("http://jabber.org/protocol/disco#info", "identity")
+		dst, _ = id.AppendAttr(dst, "", "name")
+		dst = e.Find("", "value").AppendText(dst)
+	})
+	if n != 0 {
+		t.Errorf("AppendXMLIn+lookups: %v allocs/op, want 0", n)
+	}
+}

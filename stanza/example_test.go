@@ -89,3 +89,26 @@ func ExampleEscapeAttr() {
 	// Output:
 	// <item name='Tybalt&apos;s &quot;cousin&quot; &amp; co'/>
 }
+
+// A module reads a payload from a parsed tree and builds its answer as a tree.
+func ExampleParse() {
+	raw := []byte(`<iq type='set' id='b1'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='council@conference.example.com' name='The &amp; Council'/></storage></query></iq>`)
+	iq, err := stanza.ParseIn(raw, stanza.NSClient)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer iq.Release()
+	conf := iq.Find("storage:bookmarks", "conference")
+	name, _ := conf.Attr("", "name")
+	fmt.Println(name)
+
+	reply := stanza.NewElement(stanza.NSClient, "iq")
+	defer reply.Release()
+	reply.SetAttr("", "type", "result").SetAttr("", "id", "b1")
+	reply.NewChild("jabber:iq:private", "query").AddChild(conf.Parent())
+	fmt.Println(string(reply.AppendXMLIn(nil, stanza.NSClient)))
+	// Output:
+	// The & Council
+	// <iq type='result' id='b1'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='council@conference.example.com' name='The &amp; Council'/></storage></query></iq>
+}

@@ -82,3 +82,32 @@ func BenchmarkBuilderRosterResult(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseRelease measures building and releasing the tree of a 1 KiB iq.
+func BenchmarkParseRelease(b *testing.B) {
+	raw := []byte(iq1K)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := Parse(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.Release()
+	}
+}
+
+// BenchmarkElementAppendXML measures serialising the tree of a 1 KiB iq.
+func BenchmarkElementAppendXML(b *testing.B) {
+	e, err := Parse([]byte(iq1K))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Release()
+	dst := make([]byte, 0, 2048)
+	b.SetBytes(int64(len(iq1K)))
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = e.AppendXML(dst[:0])
+	}
+}
