@@ -6,6 +6,7 @@
 // It is imported only by tests. It must not depend on any particular engine, and its
 // cases must not depend on the store being empty: each case works in domains of its own,
 // so a factory may hand out handles on one shared database server without wiping it.
+// Cases leave their random domains behind; such a factory may drop them in a cleanup.
 //
 //	func TestConformance(t *testing.T) {
 //		backendtest.Run(t, func(t *testing.T) backends.Store { return openTemp(t) },
