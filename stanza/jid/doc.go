@@ -14,7 +14,7 @@
 // # Fast path and slow path
 //
 // Almost every address a server sees is already in normal form and ASCII:
-// "juliet@example.com/balcony". [Parse] recognises such input in one pass over
+// "juliet@example.com/balcony". [Parse] recognises such input in two short passes over
 // the bytes and returns a JID whose string is the input string itself, with no
 // allocation ([ParseBytes] allocates the string once). ASCII input that is
 // normal but for upper case in the localpart or domainpart is lower-cased in
