@@ -6,8 +6,6 @@ import "testing"
 
 // The router's per-stanza work must not allocate: these pin it.
 
-const allocMsg = `<message to='juliet@example.com/balcony' type='chat' id='purple4dac25'><body>Neither, fair saint, if either thee dislike.</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>`
-
 func TestAllocsParseHeaderRewrite(t *testing.T) {
 	raw := []byte(allocMsg)
 	from := []byte("romeo@example.net/orchard")

@@ -17,6 +17,9 @@ type hdrWant struct {
 
 func sp(s string) *string { return &s }
 
+// allocMsg is a realistic message as a client sends it.
+const allocMsg = `<message to='juliet@example.com/balcony' type='chat' id='purple4dac25'><body>Neither, fair saint, if either thee dislike.</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>`
+
 func checkBytes(t *testing.T, field string, got []byte, want *string) {
 	t.Helper()
 	switch {
