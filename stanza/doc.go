@@ -14,8 +14,9 @@
 //
 // StreamError and StanzaError hold every condition of RFC 6120 sections 4.9.3 and
 // 8.3.3 and serialise them with the right namespaces. AppendErrorReply answers a
-// stanza with an error (RFC 6120 section 8.3.1). This is the one place in Hermod
-// where protocol conditions become XML.
+// stanza with an error (RFC 6120 section 8.3.1); ParseStanzaError and
+// ParseStreamError read the errors peers send. This is the one place in Hermod where
+// protocol conditions and XML meet.
 //
 // # Writing XML
 //
@@ -26,13 +27,17 @@
 // # Element trees
 //
 // Parse builds an Element tree from a stanza for the modules that must look inside
-// it; the tree owns a copy of the bytes and Release returns it to a pool.
+// it; the tree owns a copy of the bytes and Release returns it to a pool, so parsing
+// does not allocate at steady state. NewElement and its companions build trees the
+// server composes; AppendXML writes any tree or subtree with the namespace
+// declarations it needs.
 //
 // # What this package must not do
 //
-// It must not import engine or backends, must not keep package-level mutable state,
-// and must not hold on to the caller's bytes: Header views alias the caller's buffer
-// and live only as long as it does, while trees copy.
+// It must not import engine or backends, must not keep package-level mutable state
+// beyond the two sync.Pools behind element trees, and must not hold on to the
+// caller's bytes: Header views alias the caller's buffer and live only as long as it
+// does, while trees copy.
 //
 // # Goroutines
 //
