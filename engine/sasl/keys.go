@@ -41,7 +41,9 @@ type PasswordChecker interface {
 // KeyStore is what an authentication method that stores SCRAM keys provides; it enables
 // every SCRAM mechanism whose Hash it serves, and PLAIN too. ok is false when the user
 // does not exist or has no keys for h; the SCRAM exchange then goes on with fake keys so
-// the client cannot tell. Errors follow the PasswordChecker rules. It is called on an
+// the client cannot tell. Errors follow the PasswordChecker rules; note that reporting
+// account-disabled reveals that the account exists, so a backend that wants disabled
+// accounts hidden answers ok=false for them instead. It is called on an
 // engine worker goroutine and may block, but must return when ctx ends.
 type KeyStore interface {
 	ScramKeys(ctx context.Context, user string, h Hash) (keys ScramKeys, ok bool, err error)
