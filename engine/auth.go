@@ -1,0 +1,299 @@
+package engine
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+
+	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/engine/router"
+	"github.com/hermod-im/hermod/engine/sasl"
+	"github.com/hermod-im/hermod/stanza"
+	"github.com/hermod-im/hermod/stanza/jid"
+)
+
+// saslExchange is one SASL authentication in progress on a stream.
+type saslExchange struct {
+	srv sasl.Server
+	// in holds the bytes of the client's latest message for the worker: the loop must not
+	// touch them while a step runs.
+	in []byte
+}
+
+// saslConn describes the connection to the SASL layer. Channel bindings are computed
+// when needed rather than kept on every idle connection.
+func (c *conn) saslConn() *sasl.Conn {
+	sc := &sasl.Conn{Secure: c.tlsState == tlsReady, Domain: c.stream.domain}
+	if sc.Secure {
+		cs := c.tls.ConnectionState()
+		sc.Bindings = sasl.TLSBindings(nil, &cs, c.srv.certs.endPointBinding(&cs))
+	}
+	return sc
+}
+
+// appendMechanisms appends the SASL features of the stream's domain.
+func (c *conn) appendMechanisms(b []byte) []byte {
+	a := c.srv.authenticator(c.stream.domain)
+	if a == nil {
+		return b
+	}
+	return a.AppendFeatures(b, c.saslConn())
+}
+
+// onSASL handles <auth/>, <response/> and <abort/> (RFC 6120 6.4).
+func (c *conn) onSASL(local string, raw []byte) scanNext {
+	el, err := stanza.Parse(raw)
+	if err != nil {
+		c.streamError(stanza.StreamError{Condition: stanza.StreamNotWellFormed})
+		return scanMore
+	}
+	defer el.Release()
+	switch local {
+	case "auth":
+		c.stream.auth = nil
+		name, _ := el.AttrRaw("", "mechanism")
+		mech, ok := sasl.ParseMechanism(name)
+		a := c.srv.authenticator(c.stream.domain)
+		if !ok || a == nil {
+			c.saslFailure(sasl.InvalidMechanism, "")
+			return scanMore
+		}
+		srv, err := a.NewServer(mech, c.saslConn())
+		if err != nil {
+			c.saslFailure(failureCondition(err), "")
+			return scanMore
+		}
+		in, ok := decodeSASL(el.Text(), true)
+		if !ok {
+			c.saslFailure(sasl.IncorrectEncoding, "")
+			return scanMore
+		}
+		c.stream.auth = &saslExchange{srv: srv, in: in}
+		c.saslStep()
+	case "response":
+		if c.stream.auth == nil {
+			c.saslFailure(sasl.MalformedRequest, "no authentication in progress")
+			return scanMore
+		}
+		in, ok := decodeSASL(el.Text(), false)
+		if !ok {
+			c.stream.auth = nil
+			c.saslFailure(sasl.IncorrectEncoding, "")
+			return scanMore
+		}
+		c.stream.auth.in = in
+		c.saslStep()
+	case "abort":
+		c.stream.auth = nil
+		c.saslFailure(sasl.Aborted, "")
+	default:
+		c.streamError(stanza.StreamError{Condition: stanza.StreamUnsupportedStanzaType})
+	}
+	return scanMore
+}
+
+// decodeSASL decodes the base64 content of <auth/> or <response/>. In <auth/>, no text
+// means no initial response (nil) and "=" an empty one (RFC 6120 6.4.2).
+func decodeSASL(text string, initial bool) ([]byte, bool) {
+	switch text {
+	case "":
+		if initial {
+			return nil, true
+		}
+		return []byte{}, true
+	case "=":
+		return []byte{}, true
+	}
+	b, err := base64.StdEncoding.DecodeString(text)
+	return b, err == nil
+}
+
+// saslStep runs the exchange's next step on a worker; the stream waits for it.
+func (c *conn) saslStep() {
+	ex := c.stream.auth
+	c.busy = true
+	ctx := c.srv.ctx
+	ok := c.srv.workers.submit(func() {
+		out, done, err := ex.srv.Step(ctx, ex.in)
+		var res []byte
+		if len(out) > 0 {
+			res = make([]byte, base64.StdEncoding.EncodedLen(len(out)))
+			base64.StdEncoding.Encode(res, out)
+		}
+		c.post(func() { c.saslStepDone(ex, res, done, err) })
+	})
+	if !ok {
+		c.busy = false
+		c.stream.auth = nil
+		c.saslFailure(sasl.TemporaryAuthFailure, "server busy")
+	}
+}
+
+// saslStepDone reports a step's outcome to the client. On the loop.
+func (c *conn) saslStepDone(ex *saslExchange, out []byte, done bool, err error) {
+	if c.stream.auth != ex {
+		c.resume() // aborted or replaced while the step ran
+		return
+	}
+	mech := ex.srv.Mechanism().String()
+	switch {
+	case err != nil:
+		c.stream.auth = nil
+		c.srv.metrics.Mechanism(mech).Failure()
+		c.saslFailure(failureCondition(err), "")
+	case !done:
+		b := append(make([]byte, 0, len(out)+64), "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"...)
+		b = append(b, out...)
+		b = append(b, "</challenge>"...)
+		c.write(b)
+	default:
+		c.stream.auth = nil
+		user := ex.srv.Username()
+		if user == "" {
+			// ANONYMOUS: a fresh random localpart (RFC 4505; data removal is the
+			// backend's job once anonymous accounts are persisted).
+			user = newID()
+		}
+		c.srv.metrics.Mechanism(mech).Success()
+		b := append(make([]byte, 0, len(out)+64), "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"...)
+		if len(out) > 0 {
+			b = append(b, '>')
+			b = append(b, out...)
+			b = append(b, "</success>"...)
+		} else {
+			b = append(b, "/>"...)
+		}
+		c.write(b)
+		c.stream.user = user
+		c.stream.state = stWaitHeader
+		c.stream.headerSent = false
+		// RFC 6120 6.4.6: the stream restarts; bytes that follow are a new header.
+		c.sc.Reset()
+		c.stanzaStart = -1
+		c.setDeadline(c.lis.handshakeTimeout)
+	}
+	c.resume()
+}
+
+// saslFailure sends <failure/> and ends the stream after too many failed attempts
+// (RFC 6120 6.4.5).
+func (c *conn) saslFailure(cond sasl.Condition, text string) {
+	b := make([]byte, 0, 160)
+	b = append(b, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><"...)
+	b = append(b, cond.String()...)
+	b = append(b, "/>"...)
+	if text != "" {
+		b = append(b, "<text xml:lang='en'>"...)
+		b = stanza.EscapeText(b, text)
+		b = append(b, "</text>"...)
+	}
+	b = append(b, "</failure>"...)
+	c.write(b)
+	if cond == sasl.Aborted {
+		return
+	}
+	c.stream.failures++
+	if c.stream.failures >= c.srv.maxAuthFailures {
+		c.streamError(stanza.StreamError{Condition: stanza.StreamPolicyViolation, Text: "too many failed authentication attempts"})
+	}
+}
+
+func failureCondition(err error) sasl.Condition {
+	if f := sasl.AsFailure(err); f != nil {
+		return f.Condition
+	}
+	return sasl.TemporaryAuthFailure
+}
+
+// onPreBindIQ handles the iqs allowed between SASL success and binding: resource
+// binding (RFC 6120 7) and nothing else.
+func (c *conn) onPreBindIQ(raw []byte) {
+	var h stanza.Header
+	if err := stanza.ParseHeader(raw, &h); err != nil {
+		c.streamError(stanza.StreamError{Condition: stanza.StreamNotWellFormed})
+		return
+	}
+	el, err := stanza.Parse(raw)
+	if err != nil {
+		c.streamError(stanza.StreamError{Condition: stanza.StreamNotWellFormed})
+		return
+	}
+	defer el.Release()
+	bind := el.Child(nsBind, "bind")
+	if string(h.Type) != "set" || bind == nil {
+		c.replyError(raw, &h, stanza.NotAuthorized)
+		return
+	}
+	c.bind(raw, &h, bind.Child(nsBind, "resource"))
+}
+
+// bind binds a client-chosen or generated resource (RFC 6120 7.6, 7.7).
+func (c *conn) bind(raw []byte, h *stanza.Header, resEl *stanza.Element) {
+	s := &c.stream
+	res := ""
+	if resEl != nil {
+		res = resEl.Text()
+	}
+	if res == "" {
+		res = newID()
+	}
+	full, err := jid.New(s.user, s.domain, res)
+	if err != nil {
+		c.replyError(raw, h, stanza.BadRequest)
+		return
+	}
+	s.jid = full
+	s.bare = full.Bare().String()
+	result, old := c.srv.sessions.Bind(s.bare, c, c.srv.replaceOnConflict)
+	switch result {
+	case router.Refused:
+		s.jid, s.bare = jid.JID{}, ""
+		c.replyError(raw, h, stanza.Conflict)
+		return
+	case router.Replaced:
+		// RFC 6120 7.7.2.2: the older session ends with a conflict stream error.
+		old.post(func() {
+			old.stream.bound = false // already replaced in the table
+			old.streamError(stanza.StreamError{Condition: stanza.StreamConflict, Text: "replaced by a new session"})
+		})
+	}
+	s.bound = true
+	s.state = stBound
+	c.srv.metrics.SessionOpened()
+	c.setDeadline(c.lis.idleTimeout)
+	b := make([]byte, 0, 160)
+	b = append(b, "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"...)
+	b = stanza.EscapeText(b, full.String())
+	b = append(b, "</jid></bind>"...)
+	c.replyResult(h, b)
+}
+
+// keyStore adapts a domain's accounts in a backend to the SASL layer. Its methods
+// block on the store and run on workers only.
+type keyStore struct {
+	domain string
+	store  backends.Accounts
+}
+
+func (k keyStore) ScramKeys(ctx context.Context, user string, h sasl.Hash) (sasl.ScramKeys, bool, error) {
+	a, err := k.store.Account(ctx, k.domain, user)
+	if errors.Is(err, backends.ErrNotFound) {
+		return sasl.ScramKeys{}, false, nil
+	}
+	if err != nil {
+		return sasl.ScramKeys{}, false, err
+	}
+	var sk *backends.ScramKeys
+	switch h {
+	case sasl.SHA1:
+		sk = a.Credentials.SHA1
+	case sasl.SHA256:
+		sk = a.Credentials.SHA256
+	case sasl.SHA512:
+		sk = a.Credentials.SHA512
+	}
+	if sk == nil {
+		return sasl.ScramKeys{}, false, nil
+	}
+	return sasl.ScramKeys{Salt: sk.Salt, Iterations: sk.Iterations, StoredKey: sk.StoredKey, ServerKey: sk.ServerKey}, true, nil
+}

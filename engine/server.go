@@ -1,0 +1,413 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/puzpuzpuz/xsync/v4"
+
+	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/engine/config"
+	"github.com/hermod-im/hermod/engine/metrics"
+	"github.com/hermod-im/hermod/engine/router"
+	"github.com/hermod-im/hermod/engine/sasl"
+	"github.com/hermod-im/hermod/engine/tlsconn"
+	"github.com/hermod-im/hermod/stanza"
+	"github.com/hermod-im/hermod/stanza/jid"
+	"github.com/hermod-im/hermod/xmlscan"
+)
+
+// listener is one configured client listener.
+type listener struct {
+	addr             string // host:port as configured
+	port             int
+	tls              tlsMode
+	limits           xmlscan.Limits
+	handshakeTimeout time.Duration
+	authTimeout      time.Duration
+	idleTimeout      time.Duration
+	maxConns         int
+	conns            atomic.Int64
+	meter            *metrics.Listener // nil-safe
+}
+
+type tlsMode uint8
+
+const (
+	tlsOff tlsMode = iota
+	tlsOptional
+	tlsRequired
+	tlsDirect
+)
+
+// Server is a running Hermod instance: the gnet engine serving every client listener,
+// the session table, the worker pool and the store.
+type Server struct {
+	gnet.BuiltinEventEngine
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	log    *slog.Logger
+	cfg    *config.Config
+
+	hosts         map[string]bool
+	defaultDomain string
+	auth          map[string]*sasl.Authenticator
+	store         backends.Store
+	sessions      *router.Table[*conn]
+	workers       *workers
+	certs         *certStore
+	tlsConfig     *tls.Config
+	startTLS      *tlsconn.Acceptor // STARTTLS listeners
+	directTLS     *tlsconn.Acceptor // direct TLS listeners (XEP-0368, ALPN xmpp-client)
+	metrics       *metrics.Metrics
+	listeners     []*listener
+	conns         *xsync.Map[*conn, struct{}]
+	readBufs      sync.Pool
+
+	replaceOnConflict bool
+	maxAuthFailures   int
+	shuttingDown      atomic.Bool
+	engine            gnet.Engine
+	booted            chan struct{}
+}
+
+// Options are what Run needs besides the configuration.
+type Options struct {
+	// Store is the storage backend; the caller opens and closes it.
+	Store backends.Store
+	// Metrics receives the server's measurements; nil disables them.
+	Metrics *metrics.Metrics
+	// Ready, if set, is called once every listener accepts connections.
+	Ready func()
+}
+
+// New prepares a server from a validated configuration without starting it.
+func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
+	s := &Server{
+		log:               log,
+		cfg:               cfg,
+		hosts:             map[string]bool{},
+		auth:              map[string]*sasl.Authenticator{},
+		store:             opts.Store,
+		sessions:          router.New[*conn](),
+		conns:             xsync.NewMap[*conn, struct{}](),
+		replaceOnConflict: cfg.Session.Conflict != config.ConflictRefuse,
+		metrics:           opts.Metrics,
+		booted:            make(chan struct{}),
+	}
+	s.readBufs.New = func() any { return new(readBuf) }
+	for i, h := range cfg.General.Hosts {
+		d, err := jid.Parse(h)
+		if err != nil || d.Localpart() != "" || d.Resourcepart() != "" {
+			return nil, fmt.Errorf("engine: host %q is not a domain", h)
+		}
+		s.hosts[d.Domainpart()] = true
+		if i == 0 {
+			s.defaultDomain = d.Domainpart()
+		}
+	}
+	certs, err := newCertStore(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s.certs = certs
+	s.tlsConfig = certs.tlsConfig()
+	if err := tlsconn.SelfCheck(); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	limiter := tlsconn.NewLimiter(0, 0)
+	if s.startTLS, err = tlsconn.NewAcceptor(s.tlsConfig, tlsconn.Options{Limiter: limiter}); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	direct := s.tlsConfig.Clone()
+	direct.NextProtos = []string{"xmpp-client"}
+	if s.directTLS, err = tlsconn.NewAcceptor(direct, tlsconn.Options{Limiter: limiter}); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	for domain := range s.hosts {
+		a, err := newAuthenticator(cfg.AuthFor(domain), domain, s.store)
+		if err != nil {
+			return nil, fmt.Errorf("engine: auth for %s: %w", domain, err)
+		}
+		s.auth[domain] = a
+	}
+	s.maxAuthFailures = max(cfg.Auth.MaxFailedAttempts, 1)
+	for _, l := range cfg.Listen.C2S {
+		nl := newListener(l, cfg.Limits)
+		nl.meter = s.metrics.Listener(nl.addr)
+		s.listeners = append(s.listeners, nl)
+	}
+	return s, nil
+}
+
+func newListener(l config.C2S, lim config.Limits) *listener {
+	mode := tlsOptional
+	switch l.TLS {
+	case config.TLSStartTLSRequired:
+		mode = tlsRequired
+	case config.TLSDirect:
+		mode = tlsDirect
+	case config.TLSNone:
+		mode = tlsOff
+	}
+	return &listener{
+		addr: net.JoinHostPort(l.Address, strconv.Itoa(l.Port)),
+		port: l.Port,
+		tls:  mode,
+		limits: xmlscan.Limits{
+			MaxDepth:       lim.MaxDepth,
+			MaxAttrs:       lim.MaxAttrs,
+			MaxNameLen:     lim.MaxNameLen,
+			MaxStanzaBytes: l.MaxStanzaSize,
+		},
+		handshakeTimeout: l.HandshakeTimeout.D,
+		authTimeout:      l.AuthTimeout.D,
+		idleTimeout:      l.IdleTimeout.D,
+		maxConns:         l.MaxConnections,
+	}
+}
+
+// newAuthenticator builds the SASL policy of one domain over the internal store.
+func newAuthenticator(a config.Auth, domain string, store backends.Accounts) (*sasl.Authenticator, error) {
+	return sasl.NewAuthenticator(sasl.Options{
+		Keys:            keyStore{domain: domain, store: store},
+		Hashes:          []sasl.Hash{sasl.SHA256, sasl.SHA1, sasl.SHA512},
+		Iterations:      a.ScramIterations,
+		PlainWithoutTLS: true,
+	})
+}
+
+// Serve runs the server until ctx ends, then shuts down gracefully: new connections
+// are refused, every client gets <system-shutdown/>, and Serve returns once the
+// connections are gone or the shutdown timeout has passed.
+func (s *Server) Serve(ctx context.Context) error {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	defer s.cancel()
+	s.workers = newWorkers(s.cfg.Workers.EffectiveSize(), s.cfg.Workers.Queue)
+	defer s.workers.close()
+
+	addrs := make([]string, len(s.listeners))
+	for i, l := range s.listeners {
+		addrs[i] = "tcp://" + l.addr
+	}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- gnet.Rotate(s, addrs,
+			gnet.WithMulticore(true),
+			gnet.WithReuseAddr(true),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithTCPKeepAlive(5*time.Minute),
+			gnet.WithLogger(gnetLogger{s.log}),
+		)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("engine: listen: %w", err)
+	case <-s.booted:
+	}
+	for _, l := range s.listeners {
+		s.log.Info("c2s listening", "addr", l.addr, "tls", l.tls.String())
+	}
+	sweepDone := make(chan struct{})
+	go s.sweep(sweepDone)
+	defer close(sweepDone)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("engine: %w", err)
+	case <-ctx.Done():
+	}
+	s.shutdown()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.engine.Stop(stopCtx); err != nil {
+		s.log.Warn("engine stop", "err", err)
+	}
+	<-errc
+	return nil
+}
+
+// shutdown tells every client the server is going away and waits, bounded, for the
+// connections to close.
+func (s *Server) shutdown() {
+	s.shuttingDown.Store(true)
+	s.log.Info("shutting down", "connections", s.conns.Size())
+	s.conns.Range(func(c *conn, _ struct{}) bool {
+		c.post(func() {
+			c.streamError(stanza.StreamError{Condition: stanza.StreamSystemShutdown})
+		})
+		return true
+	})
+	deadline := time.Now().Add(max(s.cfg.General.ShutdownTimeout.D, time.Second))
+	for s.conns.Size() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.cancel()
+}
+
+// sweep times out connections whose deadline has passed. One goroutine for all
+// connections: a per-connection timer would cost memory on every idle session.
+func (s *Server) sweep(done <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			n := now.UnixNano()
+			s.conns.Range(func(c *conn, _ struct{}) bool {
+				if d := c.deadline.Load(); d != 0 && d < n {
+					c.deadline.Store(0)
+					c.post(c.timedOut)
+				}
+				return true
+			})
+		}
+	}
+}
+
+// OnBoot records the gnet engine. It runs on gnet's main goroutine.
+func (s *Server) OnBoot(e gnet.Engine) gnet.Action {
+	s.engine = e
+	close(s.booted)
+	return gnet.None
+}
+
+// OnOpen accepts a client connection. On its event loop.
+func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	if s.shuttingDown.Load() {
+		return nil, gnet.Close
+	}
+	l := s.listenerFor(gc.LocalAddr())
+	if l == nil {
+		return nil, gnet.Close
+	}
+	if l.maxConns > 0 && l.conns.Load() >= int64(l.maxConns) {
+		return nil, gnet.Close
+	}
+	l.conns.Add(1)
+	c := &conn{srv: s, gc: gc, lis: l, sc: xmlscan.New(l.limits), stanzaStart: -1}
+	gc.SetContext(c)
+	s.conns.Store(c, struct{}{})
+	l.meter.ConnOpened()
+	c.setDeadline(l.handshakeTimeout)
+	if l.tls == tlsDirect {
+		c.beginTLS(nil)
+	}
+	return nil, gnet.None
+}
+
+// OnTraffic reads what arrived, or runs what was posted when the loop was woken.
+func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return gnet.Close
+	}
+	data, _ := gc.Next(-1)
+	if c.stream.bound && len(data) > 0 {
+		c.setDeadline(c.lis.idleTimeout)
+	}
+	c.onTraffic(data)
+	return gnet.None
+}
+
+// OnClose releases the connection: its session leaves the table. On its event loop.
+func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return gnet.None
+	}
+	c.mu.Lock()
+	c.dead = true
+	if c.outq != nil {
+		c.outq = nil
+	}
+	c.tasks = nil
+	c.mu.Unlock()
+	c.closing = true
+	c.in = nil
+	if c.stream.bound {
+		c.broadcastGone()
+		if s.sessions.Unbind(c.stream.bare, c) {
+			s.metrics.SessionClosed()
+		}
+		c.stream.bound = false
+	}
+	if c.tls != nil {
+		c.tls.Abort()
+	}
+	c.lis.conns.Add(-1)
+	s.conns.Delete(c)
+	c.lis.meter.ConnClosed()
+	return gnet.None
+}
+
+func (s *Server) listenerFor(a net.Addr) *listener {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	for _, l := range s.listeners {
+		if l.port == ta.Port {
+			return l
+		}
+	}
+	return nil
+}
+
+// servedDomain normalises a stream header's 'to' and reports whether it is served.
+func (s *Server) servedDomain(to []byte) (string, bool) {
+	if len(to) == 0 {
+		return "", false
+	}
+	d, err := jid.Parse(string(to))
+	if err != nil || d.Localpart() != "" || d.Resourcepart() != "" {
+		return "", false
+	}
+	return d.Domainpart(), s.hosts[d.Domainpart()]
+}
+
+// serves reports whether domain (normalised) is one of ours.
+func (s *Server) serves(domain string) bool { return s.hosts[domain] }
+
+func (s *Server) authenticator(domain string) *sasl.Authenticator { return s.auth[domain] }
+
+// ReloadCertificates reads the TLS certificates again (SIGHUP). Safe from any
+// goroutine; connections already established keep theirs.
+func (s *Server) ReloadCertificates() error { return s.certs.reload() }
+
+// timedOut ends a stream whose negotiation or idle deadline passed. On the loop.
+func (c *conn) timedOut() {
+	c.streamError(stanza.StreamError{Condition: stanza.StreamConnectionTimeout})
+}
+
+func (m tlsMode) String() string {
+	switch m {
+	case tlsOptional:
+		return "starttls"
+	case tlsRequired:
+		return "starttls_required"
+	case tlsDirect:
+		return "direct"
+	}
+	return "none"
+}
+
+// gnetLogger sends gnet's own log lines to slog.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "src", "gnet") }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "src", "gnet") }
