@@ -28,4 +28,23 @@
 // the same PBKDF2 work for unknown users. A client sending the GS2 flag 'y' on a
 // connection where -PLUS was advertised is failed (downgrade protection). Usernames are
 // prepared with PRECIS UsernameCaseMapped and passwords with OpaqueString.
+//
+// # Choices the next reader may question
+//
+//   - A Conn carries a list of channel bindings, not one: a TLS connection usually has both
+//     tls-exporter and tls-server-end-point, and the client picks with p=<type>.
+//     tls-unique is not offered (it is unsafe with TLS 1.2 without EMS and undefined for
+//     TLS 1.3). tls-server-end-point is computed from the served certificate
+//     (EndPointBinding), because a server's tls.ConnectionState does not hold its own
+//     certificate; compute it once per certificate.
+//   - SCRAM channel-binding errors use RFC 5802's server-error values as Failure.Text:
+//     a p= type the connection lacks or a downgrade ('y' while -PLUS was offered) is
+//     not-authorized, a flag that contradicts the mechanism is malformed-request.
+//   - An authzid is accepted only when it names the authenticating user (as a username or
+//     as user@domain for this stream); there is no proxy authorisation.
+//   - Hi (PBKDF2) is a short loop of its own rather than crypto/pbkdf2 so that it can stop
+//     when ctx ends; a test pins it to crypto/pbkdf2 and the benchmarks compare the two.
+//   - PLAIN against stored SCRAM keys derives SaltedPassword with the stored salt and
+//     count (milliseconds per login, see the benchmarks); a PasswordChecker, when present,
+//     is preferred.
 package sasl
