@@ -119,6 +119,9 @@ func TestPlain(t *testing.T) {
 	t.Run("no initial response", func(t *testing.T) {
 		a := newTestAuth(t, ks, nil)
 		s, _ := a.NewServer(Plain, tlsConn())
+		if s.Mechanism() != Plain {
+			t.Fatalf("Mechanism() = %v", s.Mechanism())
+		}
 		out, done, err := s.Step(context.Background(), nil)
 		if err != nil || done || out == nil || len(out) != 0 {
 			t.Fatalf("out=%q done=%v err=%v", out, done, err)
