@@ -7,12 +7,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"syscall"
 	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
