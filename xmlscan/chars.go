@@ -109,21 +109,67 @@ const (
 	mbBadChar    // valid UTF-8 but not an XML Char (U+FFFE, U+FFFF)
 )
 
-// decodeChar decodes the multi-byte sequence at b[0]. It returns the rune,
-// its length and a status. It never reads past len(b); an incomplete but so
-// far valid prefix reports mbIncomplete so the caller can wait for more bytes.
-func decodeChar(b []byte) (rune, int, int) {
-	if !utf8.FullRune(b) {
-		return 0, 0, mbIncomplete
+// decodeChar validates the multi-byte UTF-8 sequence at b[0] (b[0] >= 0x80)
+// and returns its length and a status. It never reads past len(b): a
+// prefix that is valid so far reports mbIncomplete so the caller can wait
+// for more bytes, while a prefix that is already invalid reports mbBadUTF8
+// at once, so the verdict does not depend on how the bytes were split.
+// Overlong forms, surrogates and code points above U+10FFFF are invalid
+// (RFC 3629); U+FFFE and U+FFFF are valid UTF-8 but not XML Chars.
+func decodeChar(b []byte) (int, int) {
+	c0 := b[0]
+	n := 0
+	lo, hi := byte(0x80), byte(0xBF)
+	switch {
+	case c0 < 0xC2:
+		return 1, mbBadUTF8
+	case c0 < 0xE0:
+		n = 2
+	case c0 < 0xF0:
+		n = 3
+		if c0 == 0xE0 {
+			lo = 0xA0
+		} else if c0 == 0xED {
+			hi = 0x9F
+		}
+	case c0 < 0xF5:
+		n = 4
+		if c0 == 0xF0 {
+			lo = 0x90
+		} else if c0 == 0xF4 {
+			hi = 0x8F
+		}
+	default:
+		return 1, mbBadUTF8
 	}
-	r, n := utf8.DecodeRune(b)
-	if r == utf8.RuneError && n == 1 {
-		return 0, 1, mbBadUTF8
+	if len(b) < 2 {
+		return 0, mbIncomplete
 	}
-	if r == 0xFFFE || r == 0xFFFF {
-		return r, n, mbBadChar
+	if b[1] < lo || b[1] > hi {
+		return 1, mbBadUTF8
 	}
-	return r, n, mbOK
+	for k := 2; k < n; k++ {
+		if len(b) <= k {
+			return 0, mbIncomplete
+		}
+		if b[k]&0xC0 != 0x80 {
+			return 1, mbBadUTF8
+		}
+	}
+	if n == 3 && c0 == 0xEF && b[1] == 0xBF && b[2] >= 0xBE {
+		return 3, mbBadChar
+	}
+	return n, mbOK
+}
+
+// decodeRune is decodeChar that also returns the rune, for names.
+func decodeRune(b []byte) (rune, int, int) {
+	n, st := decodeChar(b)
+	if st != mbOK {
+		return 0, n, st
+	}
+	r, _ := utf8.DecodeRune(b[:n])
+	return r, n, st
 }
 
 // isNameStartRune reports whether a non-ASCII rune is a NameStartChar of

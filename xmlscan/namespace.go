@@ -23,10 +23,18 @@ type binding struct {
 
 // openElem is one element on the open stack.
 type openElem struct {
-	nameOff, nameLen int32 // qualified name, copied into the arena
+	// nameOff and nameLen locate the qualified name for matching the end
+	// tag: in buf for elements inside a stanza (whose bytes the caller
+	// keeps until the stanza ends; Shift adjusts nameOff), in the arena
+	// for elements outside stanzas (the stream header), whose bytes the
+	// caller may drop.
+	nameOff, nameLen int
+	inBuf            bool
 	spOff, spLen     int32 // resolved namespace
 	arenaMark        int32 // arena length before this element pushed anything
 	bindMark         int32 // len(binds) before this element's declarations
+	prevDefOff       int32 // default namespace in force outside this element
+	prevDefLen       int32
 }
 
 // initNamespaces seeds the arena with the reserved names and the
@@ -47,6 +55,9 @@ func (s *Scanner) initNamespaces() {
 // to the default namespace, or to no namespace (an empty range) when none is
 // declared.
 func (s *Scanner) lookup(prefix []byte) (off, n int32, ok bool) {
+	if len(prefix) == 0 {
+		return s.defOff, s.defLen, true
+	}
 	for k := len(s.binds) - 1; k >= 0; k-- {
 		bd := &s.binds[k]
 		if string(s.arena[bd.pfxOff:bd.pfxOff+bd.pfxLen]) == string(prefix) {
@@ -62,8 +73,7 @@ func (s *Scanner) lookup(prefix []byte) (off, n int32, ok bool) {
 func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 	depth := len(s.open)
 	arenaMark, bindMark := len(s.arena), len(s.binds)
-	nameOff := int32(len(s.arena))
-	s.arena = append(s.arena, b[s.elem0:s.elem1]...)
+	prevDefOff, prevDefLen := s.defOff, s.defLen
 
 	attrs := s.attrs[:s.nattr]
 	for k := range attrs {
@@ -132,15 +142,22 @@ func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 		// and Attr remain readable until the next call.
 		s.arena = s.arena[:arenaMark]
 		s.binds = s.binds[:bindMark]
+		s.defOff, s.defLen = prevDefOff, prevDefLen
 		s.tk.stanza = depth == s.stanzaAt
 		s.afterElement(depth)
 		return rToken
 	}
-	s.open = append(s.open, openElem{
-		nameOff: nameOff, nameLen: int32(s.elem1 - s.elem0),
+	e := openElem{
+		nameOff: s.elem0, nameLen: s.elem1 - s.elem0, inBuf: s.inStanza,
 		spOff: spOff, spLen: spLen,
 		arenaMark: int32(arenaMark), bindMark: int32(bindMark),
-	})
+		prevDefOff: prevDefOff, prevDefLen: prevDefLen,
+	}
+	if !e.inBuf {
+		e.nameOff = len(s.arena)
+		s.arena = append(s.arena, b[s.elem0:s.elem1]...)
+	}
+	s.open = append(s.open, e)
 	s.state = stContent
 	return rToken
 }
@@ -183,6 +200,9 @@ func (s *Scanner) declare(b []byte, a *attrRec) uint8 {
 	case len(prefix) > 0 && len(uri) == 0:
 		return s.fail(BadNamespacePrefix, a.n0, msgEmptyPrefixed)
 	}
+	if len(prefix) == 0 {
+		s.defOff, s.defLen = int32(uriOff), int32(len(uri))
+	}
 	pfxOff := len(s.arena)
 	s.arena = append(s.arena, prefix...)
 	s.binds = append(s.binds, binding{
@@ -193,11 +213,11 @@ func (s *Scanner) declare(b []byte, a *attrRec) uint8 {
 }
 
 // popElem removes the innermost open element and its bindings.
-func (s *Scanner) popElem() {
-	top := s.open[len(s.open)-1]
+func (s *Scanner) popElem(top *openElem) {
 	s.open = s.open[:len(s.open)-1]
 	s.arena = s.arena[:top.arenaMark]
 	s.binds = s.binds[:top.bindMark]
+	s.defOff, s.defLen = top.prevDefOff, top.prevDefLen
 }
 
 // Attr is one attribute of a start tag. Its slices alias the caller's buffer

@@ -222,6 +222,8 @@ type Scanner struct {
 	arenaBase  int
 	bindsBase  int
 	xmlnsSpOff int32
+	defOff     int32 // default namespace in scope (arena range; empty: none)
+	defLen     int32
 }
 
 // New returns a Scanner expecting the start of a stream. Zero fields of l
@@ -278,6 +280,7 @@ func (s *Scanner) restart() {
 	s.open = s.open[:0]
 	s.binds = s.binds[:s.bindsBase]
 	s.arena = s.arena[:s.arenaBase]
+	s.defOff, s.defLen = 0, 0
 }
 
 // Keep returns the earliest index of buf the scanner still needs: the start
@@ -318,6 +321,11 @@ func (s *Scanner) Shift(n int) error {
 		a.n1 -= n
 		a.v0 -= n
 		a.v1 -= n
+	}
+	for k := range s.open {
+		if e := &s.open[k]; e.inBuf {
+			e.nameOff -= n
+		}
 	}
 	s.shown = 0
 	s.buf = nil
@@ -373,12 +381,12 @@ func (s *Scanner) fail(c Code, at int, msg string) uint8 {
 //
 // Call Next on the scanner's goroutine. It does not allocate once the
 // scanner's arena and attribute table have grown to the stream's needs.
-func (s *Scanner) Next(buf []byte) (Token, error) {
+func (s *Scanner) Next(buf []byte) (t Token, err error) {
 	if s.err != nil {
-		return Token{}, s.err
+		return t, s.err
 	}
 	if s.pos > len(buf) {
-		return Token{}, ErrBufferShrunk
+		return t, ErrBufferShrunk
 	}
 	s.shown = 0
 	s.buf = buf
@@ -386,13 +394,14 @@ func (s *Scanner) Next(buf []byte) (Token, error) {
 		// Window the buffer so that no stanza, and no token outside
 		// stanzas, can grow past MaxStanzaBytes: scanning stops at the
 		// limit and the limit error is reported at the same offset
-		// however the bytes were chunked.
+		// however the bytes were chunked. Steps that move s.tok outside
+		// a stanza return rNext so that the window is recomputed.
 		b := buf
 		base := s.tok
 		if s.inStanza {
 			base = s.stz
 		}
-		if room := len(buf) - base; room > s.lim.MaxStanzaBytes {
+		if len(buf)-base > s.lim.MaxStanzaBytes {
 			b = buf[:base+s.lim.MaxStanzaBytes]
 		}
 		start := s.pos
@@ -400,10 +409,10 @@ func (s *Scanner) Next(buf []byte) (Token, error) {
 		switch s.state {
 		case stContent:
 			r = s.stepContent(b)
-		case stLT:
-			r = s.stepLT(b)
 		case stText, stTextRef:
 			r = s.stepText(b)
+		case stLT:
+			r = s.stepLT(b)
 		case stElemName, stTagSpace, stAttrName, stAttrEq, stAttrQuote, stAttrValue, stAttrRef, stTagSlash:
 			r = s.stepStartTag(b)
 		case stEndName, stEndSpace:
@@ -424,51 +433,47 @@ func (s *Scanner) Next(buf []byte) (Token, error) {
 		switch r {
 		case rToken:
 			s.work += int64(s.pos - start)
-			return s.emit(buf), nil
+			// Build the token in the result in place: it is large,
+			// and copying it through a helper's return costs more
+			// than scanning a short tag.
+			tk := &s.tk
+			t.Kind = tk.kind
+			t.Depth = tk.depth
+			t.SelfClosing = tk.self
+			t.StanzaEnd = tk.stanza
+			t.StreamEnd = tk.stream
+			t.Raw = buf[s.tok:tk.end:tk.end]
+			t.Start = s.tok
+			if tk.kind <= EndTag {
+				if tk.colon > 0 {
+					t.Prefix = buf[tk.n0 : tk.n0+tk.colon : tk.n0+tk.colon]
+					t.Local = buf[tk.n0+tk.colon+1 : tk.n1 : tk.n1]
+				} else {
+					t.Local = buf[tk.n0:tk.n1:tk.n1]
+				}
+				if tk.spLen > 0 {
+					t.Space = s.arena[tk.spOff : tk.spOff+tk.spLen : tk.spOff+tk.spLen]
+				}
+			}
+			if tk.stanza {
+				t.Stanza = buf[s.stz:tk.end:tk.end]
+				s.inStanza = false
+			}
+			s.tok = tk.end
+			return t, nil
 		case rNext:
 			s.work += int64(s.pos - start)
 		case rMore:
 			s.work += int64(len(b) - start)
 			if len(b) < len(buf) {
 				s.fail(PolicyViolation, len(b), msgStanzaBytes)
-				return Token{}, s.err
+				return t, s.err
 			}
-			return Token{}, ErrNeedMore
+			return t, ErrNeedMore
 		default:
-			return Token{}, s.err
+			return t, s.err
 		}
 	}
-}
-
-// emit builds the pending token from s.tk and the range [s.tok, s.pos).
-func (s *Scanner) emit(buf []byte) Token {
-	tk := &s.tk
-	t := Token{
-		Kind:        tk.kind,
-		Depth:       tk.depth,
-		SelfClosing: tk.self,
-		StanzaEnd:   tk.stanza,
-		StreamEnd:   tk.stream,
-		Raw:         buf[s.tok:tk.end:tk.end],
-		Start:       s.tok,
-	}
-	if tk.kind == StartTag || tk.kind == EndTag {
-		if tk.colon > 0 {
-			t.Prefix = buf[tk.n0 : tk.n0+tk.colon : tk.n0+tk.colon]
-			t.Local = buf[tk.n0+tk.colon+1 : tk.n1 : tk.n1]
-		} else {
-			t.Local = buf[tk.n0:tk.n1:tk.n1]
-		}
-		if tk.spLen > 0 {
-			t.Space = s.arena[tk.spOff : tk.spOff+tk.spLen : tk.spOff+tk.spLen]
-		}
-	}
-	if tk.stanza {
-		t.Stanza = buf[s.stz:tk.end:tk.end]
-		s.inStanza = false
-	}
-	s.tok = tk.end
-	return t
 }
 
 // textDepth is the depth reported for character data at the current point.
@@ -480,13 +485,15 @@ func (s *Scanner) stepContent(b []byte) uint8 {
 	if i == len(b) {
 		return rMore
 	}
+	// Chain straight into the next step: s.tok does not move, so the
+	// window stays valid.
 	if b[i] == '<' {
 		s.state = stLT
-		return rNext
+		return s.stepLT(b)
 	}
 	s.rb = 0
 	s.state = stText
-	return rNext
+	return s.stepText(b)
 }
 
 // stepMisc skips whitespace outside any element: before the stream header,
@@ -531,10 +538,13 @@ func (s *Scanner) stepLT(b []byte) uint8 {
 		if len(s.open) == 0 {
 			return s.fail(NotWellFormed, i, msgEndNoOpen)
 		}
+		if r, ok := s.fastEndTag(b, i+2); ok {
+			return r
+		}
 		s.nameStart, s.colon = i+2, 0
 		s.pos = i + 2
 		s.state = stEndName
-		return rNext
+		return s.stepEndTag(b)
 	case '!':
 		s.pos = i + 2
 		s.state = stBang
@@ -549,11 +559,14 @@ func (s *Scanner) stepLT(b []byte) uint8 {
 			s.inStanza = true
 			s.stz = i
 		}
+		if r, ok := s.fastStartTag(b, i+1); ok {
+			return r
+		}
 		s.nameStart, s.colon = i+1, 0
 		s.nattr = 0
 		s.pos = i + 1
 		s.state = stElemName
-		return rNext
+		return s.stepStartTag(b)
 	}
 }
 

@@ -1,5 +1,10 @@
 package xmlscan
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Start and end tags. A start tag is scanned as a sequence of resumable
 // states (name, space, attribute name, '=', quote, value, '/'), so a tag split
 // anywhere continues where it stopped. Attribute positions are recorded as
@@ -8,47 +13,48 @@ package xmlscan
 // scanName continues the qualified name that starts at s.nameStart from index
 // i. It returns the index after the name and rNext, the index to resume at
 // and rMore, or rErr. The name ends at the first byte that cannot continue
-// it; the caller judges that byte.
+// it; the caller judges that byte. A name longer than MaxNameLen fails at
+// the offset MaxNameLen bytes into it, however the bytes were split.
 func (s *Scanner) scanName(b []byte, i int) (int, uint8) {
 	limit := s.nameStart + s.lim.MaxNameLen // the name must end at or before limit
-	for i < len(b) {
-		c := b[i]
-		cl := nameClass[c]
-		atStart := i == s.nameStart || (s.colon > 0 && i == s.nameStart+s.colon+1)
-		switch {
-		case atStart && cl&nbStart != 0:
-			// fall through to the common advance below
-		case atStart && cl&nbMulti == 0:
-			if i == s.nameStart {
-				return i, s.fail(NotWellFormed, i, msgBadNameStart)
+	end := min(len(b), limit)
+	for {
+		if i == s.nameStart || (s.colon > 0 && i == s.nameStart+s.colon+1) {
+			// A NameStartChar must come first, and after the colon.
+			if i == len(b) {
+				return i, rMore
 			}
-			return i, s.fail(NotWellFormed, s.nameStart, msgBadQName) // empty local part
-		case cl&nbMulti != 0:
-			r, n, st := decodeChar(b[i:])
-			switch st {
-			case mbIncomplete:
-				if len(b)-s.nameStart >= s.lim.MaxNameLen {
+			c := b[i]
+			cl := nameClass[c]
+			switch {
+			case cl&nbStart != 0:
+				if i >= limit {
 					return i, s.fail(PolicyViolation, limit, msgNameLen)
 				}
-				return i, rMore
-			case mbBadUTF8:
-				return i, s.fail(NotWellFormed, i, msgBadUTF8)
-			}
-			ok := isNameRune(r)
-			if atStart {
-				ok = isNameStartRune(r)
-			}
-			if !ok {
-				if atStart {
-					return i, s.fail(NotWellFormed, i, msgBadNameStart)
+				i++
+			case cl&nbMulti != 0:
+				j, r := s.nameRune(b, i, limit, true)
+				if r != rNext {
+					return j, r
 				}
-				return i, s.fail(NotWellFormed, i, msgBadNameChar)
+				i = j
+			case i == s.nameStart:
+				return i, s.fail(NotWellFormed, i, msgBadNameStart)
+			default:
+				return i, s.fail(NotWellFormed, s.nameStart, msgBadQName)
 			}
-			if i+n > limit {
-				return i, s.fail(PolicyViolation, limit, msgNameLen)
-			}
-			i += n
-			continue
+		}
+		for i < end && nameClass[b[i]]&nbChar != 0 {
+			i++
+		}
+		if i == len(b) {
+			return i, rMore
+		}
+		c := b[i]
+		cl := nameClass[c]
+		switch {
+		case cl&nbChar != 0: // at the limit and the name goes on
+			return i, s.fail(PolicyViolation, limit, msgNameLen)
 		case c == ':':
 			if s.colon > 0 {
 				return i, s.fail(NotWellFormed, s.nameStart, msgBadQName)
@@ -58,21 +64,41 @@ func (s *Scanner) scanName(b []byte, i int) (int, uint8) {
 			}
 			s.colon = i - s.nameStart
 			i++
-			continue
-		case cl&nbChar == 0:
+		case cl&nbMulti != 0:
+			j, r := s.nameRune(b, i, limit, false)
+			if r != rNext {
+				return j, r
+			}
+			i = j
+		default:
 			return i, rNext
 		}
-		// An ASCII name byte: take the run of them.
-		if i >= limit {
+	}
+}
+
+// nameRune checks the non-ASCII character at b[i] in a name.
+func (s *Scanner) nameRune(b []byte, i, limit int, first bool) (int, uint8) {
+	r, n, st := decodeRune(b[i:])
+	switch st {
+	case mbIncomplete:
+		if len(b) >= limit {
+			// The character would end past the limit.
 			return i, s.fail(PolicyViolation, limit, msgNameLen)
 		}
-		i++
-		end := min(len(b), limit)
-		for i < end && nameClass[b[i]]&nbChar != 0 {
-			i++
-		}
+		return i, rMore
+	case mbBadUTF8:
+		return i, s.fail(NotWellFormed, i, msgBadUTF8)
 	}
-	return i, rMore
+	if first && !isNameStartRune(r) {
+		return i, s.fail(NotWellFormed, i, msgBadNameStart)
+	}
+	if !first && !isNameRune(r) {
+		return i, s.fail(NotWellFormed, i, msgBadNameChar)
+	}
+	if i+n > limit {
+		return i, s.fail(PolicyViolation, limit, msgNameLen)
+	}
+	return i + n, rNext
 }
 
 // stepStartTag continues a start tag from s.pos.
@@ -199,9 +225,7 @@ func (s *Scanner) stepStartTag(b []byte) uint8 {
 // quote, or into a reference (switching to stAttrRef).
 func (s *Scanner) scanAttrValue(b []byte, i int) (int, uint8) {
 	for {
-		for i < len(b) && attrClass[b[i]] == clPlain {
-			i++
-		}
+		i = skipAttr(b, i)
 		if i == len(b) {
 			return i, rMore
 		}
@@ -220,6 +244,10 @@ func (s *Scanner) scanAttrValue(b []byte, i int) (int, uint8) {
 			return i + 1, rNext
 		case clAmp:
 			s.attrs[s.nattr].amp = true
+			if n := predefinedLen(b[i:]); n > 0 {
+				i += n
+				continue
+			}
 			s.refStart = i
 			s.refPhase = refAmp
 			j, r := s.scanRef(b, i+1)
@@ -235,7 +263,7 @@ func (s *Scanner) scanAttrValue(b []byte, i int) (int, uint8) {
 		case clCtl:
 			return i, s.fail(NotWellFormed, i, msgBadChar)
 		default: // clNonASCI
-			_, n, st := decodeChar(b[i:])
+			n, st := decodeChar(b[i:])
 			switch st {
 			case mbIncomplete:
 				return i, rMore
@@ -278,18 +306,23 @@ func (s *Scanner) stepEndTag(b []byte) uint8 {
 
 // finishEnd matches the end tag against the open element and pops it.
 func (s *Scanner) finishEnd(b []byte) uint8 {
-	top := s.open[len(s.open)-1]
-	if string(b[s.elem0:s.elem1]) != string(s.arena[top.nameOff:top.nameOff+top.nameLen]) {
+	top := &s.open[len(s.open)-1]
+	name := s.arena
+	if top.inBuf {
+		name = b
+	}
+	if string(b[s.elem0:s.elem1]) != string(name[top.nameOff:top.nameOff+top.nameLen]) {
 		return s.fail(NotWellFormed, s.tok, msgMismatch)
 	}
-	s.popElem()
+	spOff, spLen := top.spOff, top.spLen
+	s.popElem(top)
 	depth := len(s.open)
 	s.tk = pending{
 		kind:   EndTag,
 		depth:  depth,
 		stanza: depth == s.stanzaAt,
 		n0:     s.elem0, colon: s.elemColon, n1: s.elem1,
-		spOff: top.spOff, spLen: top.spLen,
+		spOff: spOff, spLen: spLen,
 		end: s.pos,
 	}
 	s.afterElement(depth)
@@ -306,5 +339,48 @@ func (s *Scanner) afterElement(depth int) {
 	default:
 		s.tk.stream = true
 		s.state = stEpilog
+	}
+}
+
+// skipAttr is skipText for attribute values: it stops at quotes, '<', '&',
+// control characters and uncommon multi-byte sequences.
+func skipAttr(b []byte, i int) int {
+	n := len(b)
+	for {
+		var m uint64
+		for n-i >= 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			// Bytes below 0x20 or from 0x80, '"' and '&' (22 and 26,
+			// one test with bit 2 set), '\'', '<'.
+			lt := (w - 0x20*ones) &^ w
+			v := (w | 0x04*ones) ^ (0x26 * ones)
+			ap := w ^ (0x27 * ones)
+			la := w ^ (0x3C * ones)
+			m = (lt | w | ((v - ones) &^ v) | ((ap - ones) &^ ap) | ((la - ones) &^ la)) & high
+			if m != 0 {
+				break
+			}
+			i += 8
+		}
+		if m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+		} else if i == n {
+			return n
+		}
+		c := b[i]
+		if c < 0x80 {
+			if attrClass[c] != clPlain {
+				return i
+			}
+			i++
+			continue
+		}
+		for i < n && b[i] >= 0x80 {
+			k := utf8Common(b, i)
+			if k == 0 {
+				return i
+			}
+			i += k
+		}
 	}
 }

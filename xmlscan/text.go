@@ -1,5 +1,10 @@
 package xmlscan
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Character data, CDATA sections and references.
 //
 // The loops skip runs of ordinary ASCII with one table lookup per byte and
@@ -28,9 +33,7 @@ func (s *Scanner) stepText(b []byte) uint8 {
 	}
 	for {
 		start := i
-		for i < len(b) && textClass[b[i]] == clPlain {
-			i++
-		}
+		i = skipText(b, i)
 		if i > start {
 			s.rb = 0
 		}
@@ -48,8 +51,13 @@ func (s *Scanner) stepText(b []byte) uint8 {
 			s.tk = pending{kind: Text, depth: s.textDepth(), end: i}
 			return rToken
 		case clAmp:
+			if n := predefinedLen(b[i:]); n > 0 {
+				i += n
+				s.rb = 0
+				continue
+			}
 			s.refStart = i
-			s.refPhase = 1
+			s.refPhase = refAmp
 			j, r := s.scanRef(b, i+1)
 			if r != rNext {
 				s.pos = j
@@ -75,7 +83,7 @@ func (s *Scanner) stepText(b []byte) uint8 {
 		case clCtl:
 			return s.fail(NotWellFormed, i, msgBadChar)
 		default: // clNonASCI
-			_, n, st := decodeChar(b[i:])
+			n, st := decodeChar(b[i:])
 			switch st {
 			case mbIncomplete:
 				// Resume at the lead byte: at most three bytes are
@@ -141,7 +149,7 @@ func (s *Scanner) stepCDATA(b []byte) uint8 {
 		case clCtl:
 			return s.fail(NotWellFormed, i, msgBadChar)
 		default: // clNonASCI
-			_, n, st := decodeChar(b[i:])
+			n, st := decodeChar(b[i:])
 			switch st {
 			case mbIncomplete:
 				s.pos = i
@@ -268,12 +276,38 @@ func hexVal(c byte) int {
 // isPredefinedPrefix reports whether name is a prefix of one of the five
 // predefined entity names.
 func isPredefinedPrefix(name []byte) bool {
-	for _, p := range [...]string{"amp", "apos", "lt", "gt", "quot"} {
-		if len(name) <= len(p) && string(name) == p[:len(name)] {
-			return true
-		}
+	switch string(name) {
+	case "a", "am", "amp", "ap", "apo", "apos", "l", "lt", "g", "gt", "q", "qu", "quo", "quot":
+		return true
 	}
 	return false
+}
+
+// predefinedLen returns the length of the predefined entity reference at
+// b[0] == '&' when it is complete in b, else 0 (the caller then runs the
+// resumable state machine, which also handles character references).
+func predefinedLen(b []byte) int {
+	if len(b) < 6 {
+		return 0
+	}
+	switch b[1] {
+	case 'a':
+		if b[2] == 'm' && b[3] == 'p' && b[4] == ';' {
+			return 5
+		}
+		if b[2] == 'p' && b[3] == 'o' && b[4] == 's' && b[5] == ';' {
+			return 6
+		}
+	case 'l', 'g':
+		if b[2] == 't' && b[3] == ';' {
+			return 4
+		}
+	case 'q':
+		if b[2] == 'u' && b[3] == 'o' && b[4] == 't' && b[5] == ';' {
+			return 6
+		}
+	}
+	return 0
 }
 
 // predefinedEntity returns the character a predefined entity name stands
@@ -290,6 +324,80 @@ func predefinedEntity(name []byte) byte {
 		return '"'
 	case "apos":
 		return '\''
+	}
+	return 0
+}
+
+// SWAR constants: one in every byte, and every byte's high bit.
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// skipText returns the index of the first byte at or after i that ends a
+// run of plain character data: a delimiter ('<', '&', ']', '>'), a control
+// character, or a multi-byte sequence other than a complete 2-byte or
+// ordinary 3-byte one (the caller validates those with decodeChar). It tests
+// eight bytes at a time for anything that is not plain ASCII, jumps to the
+// first flagged byte (the lowest flag of these tests is exact), and runs
+// through multi-byte text in a tight loop, so text in any script stays in
+// this function.
+func skipText(b []byte, i int) int {
+	n := len(b)
+	for {
+		var m uint64
+		for n-i >= 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			// Bytes below 0x20 or from 0x80, and '<' or '>' (3C and
+			// 3E, one test with bit 1 set), '&', ']'.
+			lt := (w - 0x20*ones) &^ w
+			v := (w | 0x02*ones) ^ (0x3E * ones)
+			amp := w ^ (0x26 * ones)
+			rb := w ^ (0x5D * ones)
+			m = (lt | w | ((v - ones) &^ v) | ((amp - ones) &^ amp) | ((rb - ones) &^ rb)) & high
+			if m != 0 {
+				break
+			}
+			i += 8
+		}
+		if m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+		} else if i == n {
+			return n
+		}
+		// b[i] is flagged (or in the tail shorter than a word).
+		c := b[i]
+		if c < 0x80 {
+			if textClass[c] != clPlain {
+				return i
+			}
+			i++
+			continue
+		}
+		for i < n && b[i] >= 0x80 {
+			k := utf8Common(b, i)
+			if k == 0 {
+				return i
+			}
+			i += k
+		}
+	}
+}
+
+// utf8Common returns the length of the complete 2-byte or 3-byte UTF-8
+// sequence at b[i] when it needs no range check beyond its continuation
+// bytes (leads C2-DF, E1-EC, EE), else 0.
+func utf8Common(b []byte, i int) int {
+	c := b[i]
+	switch {
+	case c >= 0xC2 && c < 0xE0:
+		if i+1 < len(b) && b[i+1]&0xC0 == 0x80 {
+			return 2
+		}
+	case c >= 0xE1 && c <= 0xEE && c != 0xED:
+		if i+2 < len(b) && b[i+1]&0xC0 == 0x80 && b[i+2]&0xC0 == 0x80 {
+			return 3
+		}
 	}
 	return 0
 }
