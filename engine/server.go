@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -133,8 +136,12 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
 	if s.directTLS, err = tlsconn.NewAcceptor(direct, tlsconn.Options{Limiter: limiter}); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	secret, err := loadSecret(cfg.General.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	for domain := range s.hosts {
-		a, err := newAuthenticator(cfg.AuthFor(domain), domain, s.store)
+		a, err := newAuthenticator(cfg.AuthFor(domain), domain, s.store, secret)
 		if err != nil {
 			return nil, fmt.Errorf("engine: auth for %s: %w", domain, err)
 		}
@@ -176,14 +183,48 @@ func newListener(l config.C2S, lim config.Limits) *listener {
 	}
 }
 
-// newAuthenticator builds the SASL policy of one domain over the internal store.
-func newAuthenticator(a config.Auth, domain string, store backends.Accounts) (*sasl.Authenticator, error) {
+// newAuthenticator builds the SASL policy of one domain over the internal store, with
+// the mechanisms the operator allows.
+func newAuthenticator(a config.Auth, domain string, store backends.Accounts, secret []byte) (*sasl.Authenticator, error) {
+	var mechs []sasl.Mechanism
+	for _, name := range a.SASLMechanisms {
+		m, ok := sasl.ParseMechanism([]byte(name))
+		if !ok {
+			return nil, fmt.Errorf("unknown SASL mechanism %q", name)
+		}
+		mechs = append(mechs, m)
+	}
 	return sasl.NewAuthenticator(sasl.Options{
-		Keys:            keyStore{domain: domain, store: store},
-		Hashes:          []sasl.Hash{sasl.SHA256, sasl.SHA1, sasl.SHA512},
-		Iterations:      a.ScramIterations,
+		Keys:       keyStore{domain: domain, store: store},
+		Hashes:     []sasl.Hash{sasl.SHA256, sasl.SHA1, sasl.SHA512},
+		Iterations: a.ScramIterations,
+		Mechanisms: mechs,
+		Secret:     secret,
+		// The operator decides with the listener's tls mode: starttls_required and
+		// direct listeners never see SASL in the clear.
 		PlainWithoutTLS: true,
 	})
+}
+
+// loadSecret returns the data directory's server secret, creating it on first start.
+// SCRAM derives the fake salts of unknown users from it: it must stay the same across
+// restarts, or comparing salts would tell which accounts exist.
+func loadSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "server.secret")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("engine: data dir: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("engine: secret: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("engine: write secret: %w", err)
+	}
+	return b, nil
 }
 
 // Serve runs the server until ctx ends, then shuts down gracefully: new connections

@@ -39,6 +39,10 @@ type Options struct {
 	Iterations int
 	// SaltLen is the length of fake salts: set it to what new accounts get. Default 16.
 	SaltLen int
+	// Mechanisms, when not empty, is the set of mechanisms the server allows (the
+	// operator's sasl_mechanisms list); the others are neither advertised nor accepted.
+	// Empty allows every mechanism the credential sources can serve.
+	Mechanisms []Mechanism
 	// Nonce returns the server's part of a SCRAM nonce: printable ASCII without ','. The
 	// default is 24 characters of base64 from 18 bytes of crypto/rand. Tests inject fixed
 	// nonces here. It is called from the worker goroutines running Step.
@@ -59,6 +63,7 @@ type Authenticator struct {
 	iterations      int
 	saltLen         int
 	nonce           func() ([]byte, error)
+	allowed         uint16 // bit m set: mechanism m allowed; 0: all
 }
 
 // Conn is what the engine knows about one stream when authentication starts. The engine
@@ -99,6 +104,12 @@ func NewAuthenticator(o Options) (*Authenticator, error) {
 				a.hashes = append(a.hashes, h)
 			}
 		}
+	}
+	for _, m := range o.Mechanisms {
+		if m.String() == "" {
+			return nil, fmt.Errorf("sasl: invalid mechanism %d in Options.Mechanisms", int(m))
+		}
+		a.allowed |= 1 << m
 	}
 	if o.Passwords == nil && o.Keys == nil && !o.Anonymous {
 		return nil, errors.New("sasl: no credential source and ANONYMOUS disabled: nothing to offer")
@@ -160,6 +171,9 @@ func hasBinding(c *Conn) bool {
 // with. It is the single source of truth for both advertising and accepting, so the two
 // cannot disagree.
 func (a *Authenticator) check(m Mechanism, c *Conn) Condition {
+	if a.allowed != 0 && a.allowed&(1<<m) == 0 {
+		return InvalidMechanism
+	}
 	cb := hasBinding(c)
 	switch m {
 	case Anonymous:

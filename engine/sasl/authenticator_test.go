@@ -43,6 +43,9 @@ func TestMechanisms(t *testing.T) {
 		{"require channel binding, none available", Options{Keys: ks, Hashes: []Hash{SHA256}, RequireChannelBinding: true}, tlsConn(),
 			"SCRAM-SHA-256 PLAIN"},
 		{"binding without data is no binding", Options{Keys: ks, Hashes: []Hash{SHA256}}, tlsConn(ChannelBinding{Type: TLSExporter}), "SCRAM-SHA-256 PLAIN"},
+		{"operator allows SCRAM-SHA-256 and PLAIN only", Options{Keys: ks, Hashes: allHashes, Mechanisms: []Mechanism{ScramSHA256, Plain}}, cb,
+			"SCRAM-SHA-256 PLAIN"},
+		{"operator allows -PLUS only", Options{Keys: ks, Hashes: allHashes, Mechanisms: []Mechanism{ScramSHA256Plus}}, cb, "SCRAM-SHA-256-PLUS"},
 		{"binding with a bad type name is no binding", Options{Keys: ks, Hashes: []Hash{SHA256}}, tlsConn(ChannelBinding{Type: "a'b", Data: []byte{1}}), "SCRAM-SHA-256 PLAIN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
