@@ -1,6 +1,7 @@
 package stanza
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -120,19 +121,17 @@ func (d *document) startElement(sc *xmlscan.Scanner, tok *xmlscan.Token, src []b
 	e.local = span{q, q + int32(len(tok.Local))}
 
 	// The scanner reports attributes as views without positions; walk the tag
-	// (already validated) to find the same attributes, in the same order, as spans.
+	// (already validated) to find the same attributes, in the same order, as spans,
+	// and check each against the scanner's view.
 	n := sc.NumAttrs()
 	a0 := len(d.attrs)
 	i := int(e.local.end)
 	for k := 0; k < n; k++ {
-		for i < len(src) && isSpace(src[i]) {
-			i++
-		}
-		p, next, err := scanAttr(src, i)
-		if err != nil {
-			return nil, fmt.Errorf("%w: attribute walk disagrees with the scanner: %v", ErrParse, err)
-		}
+		p, next, ok := walkAttr(src, i)
 		sa := sc.Attr(k)
+		if !ok || p.val1-p.val0 != len(sa.Value) || p.name1-p.name0 != len(sa.Prefix)+len(sa.Local)+min(len(sa.Prefix), 1) {
+			return nil, fmt.Errorf("%w: attribute walk disagrees with the scanner at byte %d", ErrParse, i)
+		}
 		var at attr
 		if p.colon >= 0 {
 			at.prefix = span{int32(p.name0), int32(p.colon)}
@@ -142,9 +141,6 @@ func (d *document) startElement(sc *xmlscan.Scanner, tok *xmlscan.Token, src []b
 			if string(src[p.name0:p.name1]) == "xmlns" {
 				e.nsDeclared = true
 			}
-		}
-		if string(sa.Local) != string(src[at.local.start:at.local.end]) {
-			return nil, fmt.Errorf("%w: attribute walk disagrees with the scanner at byte %d", ErrParse, p.name0)
 		}
 		at.space = d.intern(sa.Space)
 		at.value = span{int32(p.val0), int32(p.val1)}
@@ -156,6 +152,8 @@ func (d *document) startElement(sc *xmlscan.Scanner, tok *xmlscan.Token, src []b
 	}
 
 	switch {
+	case parent != nil && len(tok.Space) > 0 && string(tok.Space) == string(d.bytes(parent.space)):
+		e.space = parent.space // the common case: a child in its parent's namespace
 	case len(tok.Space) > 0:
 		e.space = d.intern(tok.Space)
 	case len(tok.Prefix) == 0 && !e.nsDeclared:
@@ -201,4 +199,40 @@ func (d *document) addText(tok *xmlscan.Token) {
 		seg.span = span{start, start + int32(len(tok.Raw))}
 	}
 	d.pendSegs = append(d.pendSegs, seg)
+}
+
+// walkAttr finds the next attribute of a start tag from raw[i] on, for a tag the
+// scanner has already validated: the name runs to '=' (less whitespace), the value
+// between the quotes that follow. ok is false if raw is not shaped so, which only a
+// disagreement with the scanner could cause.
+func walkAttr(raw []byte, i int) (p attrPos, next int, ok bool) {
+	for i < len(raw) && isSpace(raw[i]) {
+		i++
+	}
+	eq := bytes.IndexByte(raw[i:], '=')
+	if eq <= 0 {
+		return p, 0, false
+	}
+	p.name0, p.name1 = i, i+eq
+	for p.name1 > p.name0 && isSpace(raw[p.name1-1]) {
+		p.name1--
+	}
+	p.colon = bytes.IndexByte(raw[p.name0:p.name1], ':')
+	if p.colon >= 0 {
+		p.colon += p.name0
+	}
+	j := i + eq + 1
+	for j < len(raw) && isSpace(raw[j]) {
+		j++
+	}
+	if j >= len(raw) || (raw[j] != '\'' && raw[j] != '"') {
+		return p, 0, false
+	}
+	p.val0 = j + 1
+	end := bytes.IndexByte(raw[p.val0:], raw[j])
+	if end < 0 {
+		return p, 0, false
+	}
+	p.val1 = p.val0 + end
+	return p, p.val1 + 1, true
 }

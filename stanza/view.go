@@ -239,32 +239,43 @@ func scanName(raw []byte, i int) (end, colon int, err error) {
 	start := i
 	colon = -1
 	for i < len(raw) {
-		c := raw[i]
-		switch {
+		// Fast path: ASCII letters, digits, '-', '.' and '_'.
+		for i < len(raw) && nameFast[raw[i]] {
+			i++
+		}
+		if i >= len(raw) {
+			break
+		}
+		switch c := raw[i]; {
 		case c >= 0x80:
 			r, n := utf8.DecodeRune(raw[i:])
 			if r == utf8.RuneError && n <= 1 {
 				return 0, 0, headerErr(i, "invalid UTF-8 in name")
 			}
 			i += n
-			continue
 		case c == ':':
 			if colon >= 0 || i == start {
 				return 0, 0, headerErr(i, "misplaced ':' in name")
 			}
 			colon = i
-		case nameByte[c] == 0:
+			i++
+		default:
 			if i == start {
 				return 0, 0, headerErr(i, "name expected")
 			}
 			if colon == i-1 {
 				return 0, 0, headerErr(i, "name ends with ':'")
 			}
+			if c0 := raw[start]; c0 < 0x80 && nameByte[c0] == 2 {
+				return 0, 0, headerErr(start, "name starts with a digit, '-' or '.'")
+			}
+			if colon >= 0 {
+				if c1 := raw[colon+1]; c1 < 0x80 && nameByte[c1] == 2 {
+					return 0, 0, headerErr(colon+1, "local name starts with a digit, '-' or '.'")
+				}
+			}
 			return i, colon, nil
-		case nameByte[c] == 2 && (i == start || i == colon+1):
-			return 0, 0, headerErr(i, "name starts with a digit, '-' or '.'")
 		}
-		i++
 	}
 	return 0, 0, headerErr(i, "unterminated start tag")
 }
@@ -279,6 +290,14 @@ var nameByte = func() (t [128]uint8) {
 		t[c] = 2
 	}
 	t['_'], t['-'], t['.'] = 1, 2, 2
+	return t
+}()
+
+// nameFast marks the bytes scanName's fast loop consumes: nameByte's, nothing else.
+var nameFast = func() (t [256]bool) {
+	for c := range nameByte {
+		t[c] = nameByte[c] != 0
+	}
 	return t
 }()
 
