@@ -29,6 +29,10 @@ func chunkingInputs() map[string]struct {
 			Limits{MaxStanzaBytes: 120}},
 		"error name limit": {[]byte(streamHeader + "<message><" + strings.Repeat("é", 20) + "/></message>"),
 			Limits{MaxNameLen: 25}},
+		"error control between stanzas":   {[]byte(streamHeader + "<a/> ok \x17"), Limits{}},
+		"error cdata end between stanzas": {[]byte(streamHeader + "<a/> ab]]>"), Limits{}},
+		"error entity between stanzas":    {[]byte(streamHeader + "<a/> ab&foo; "), Limits{}},
+		"error utf8 between stanzas":      {[]byte(streamHeader + "<a/> é\xe9 "), Limits{}},
 		"text between stanzas limited": {[]byte("<s xmlns='jabber:client'><a/>" + strings.Repeat(" x&amp;é", 40) + "<b/>"),
 			Limits{MaxStanzaBytes: 50}},
 	}

@@ -88,6 +88,7 @@ const (
 	msgBadUTF8          = "invalid UTF-8"
 	msgBadChar          = "character outside the XML Char production"
 	msgBadCharRef       = "character reference to a character outside the XML Char production"
+	msgSurrogateRef     = "character reference to a surrogate code point"
 	msgMalformedRef     = "malformed character or entity reference"
 	msgUndefinedEntity  = "reference to an entity other than amp, lt, gt, quot, apos"
 	msgCDATAEnd         = "]]> in character data"

@@ -77,9 +77,11 @@ func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 
 	attrs := s.attrs[:s.nattr]
 	for k := range attrs {
-		a := &attrs[k]
-		if r := s.declare(b, a); r != rNext {
-			return r
+		// Only names starting "xmlns" can be declarations.
+		if a := &attrs[k]; b[a.n0] == 'x' && a.n1-a.n0 >= 5 {
+			if r := s.declare(b, a); r != rNext {
+				return r
+			}
 		}
 	}
 
@@ -116,7 +118,7 @@ func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 		nj := b[aj.n0:aj.n1]
 		for k := range attrs[:j] {
 			ak := &attrs[k]
-			if ak.n1-ak.n0 == len(nj) && string(b[ak.n0:ak.n1]) == string(nj) {
+			if ak.n1-ak.n0 == len(nj) && b[ak.n0] == nj[0] && string(b[ak.n0:ak.n1]) == string(nj) {
 				return s.fail(NotWellFormed, aj.n0, msgDupAttr)
 			}
 			if aj.colon > 0 && ak.colon > 0 && !aj.decl && !ak.decl &&

@@ -442,21 +442,21 @@ func (s *Scanner) Next(buf []byte) (t Token, err error) {
 			t.SelfClosing = tk.self
 			t.StanzaEnd = tk.stanza
 			t.StreamEnd = tk.stream
-			t.Raw = buf[s.tok:tk.end:tk.end]
+			t.Raw = buf[s.tok:tk.end]
 			t.Start = s.tok
 			if tk.kind <= EndTag {
 				if tk.colon > 0 {
-					t.Prefix = buf[tk.n0 : tk.n0+tk.colon : tk.n0+tk.colon]
-					t.Local = buf[tk.n0+tk.colon+1 : tk.n1 : tk.n1]
+					t.Prefix = buf[tk.n0 : tk.n0+tk.colon]
+					t.Local = buf[tk.n0+tk.colon+1 : tk.n1]
 				} else {
-					t.Local = buf[tk.n0:tk.n1:tk.n1]
+					t.Local = buf[tk.n0:tk.n1]
 				}
 				if tk.spLen > 0 {
 					t.Space = s.arena[tk.spOff : tk.spOff+tk.spLen : tk.spOff+tk.spLen]
 				}
 			}
 			if tk.stanza {
-				t.Stanza = buf[s.stz:tk.end:tk.end]
+				t.Stanza = buf[s.stz:tk.end]
 				s.inStanza = false
 			}
 			s.tok = tk.end

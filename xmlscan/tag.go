@@ -38,9 +38,11 @@ func (s *Scanner) scanName(b []byte, i int) (int, uint8) {
 					return j, r
 				}
 				i = j
-			case i == s.nameStart:
+			case i == s.nameStart && c != ':':
 				return i, s.fail(NotWellFormed, i, msgBadNameStart)
 			default:
+				// A colon first, or nothing valid after the colon:
+				// an XML Name perhaps, but not a QName.
 				return i, s.fail(NotWellFormed, s.nameStart, msgBadQName)
 			}
 		}

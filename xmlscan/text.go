@@ -22,7 +22,10 @@ func (s *Scanner) stepText(b []byte) uint8 {
 		j, r := s.scanRef(b, i)
 		if r != rNext {
 			s.pos = j
-			if r == rMore && !s.inStanza && s.refStart > s.tok {
+			if r == rErr {
+				return s.textFail(s.refStart)
+			}
+			if !s.inStanza && s.refStart > s.tok {
 				return s.emitPartialText(s.refStart)
 			}
 			return r
@@ -62,7 +65,10 @@ func (s *Scanner) stepText(b []byte) uint8 {
 			if r != rNext {
 				s.pos = j
 				s.state = stTextRef
-				if r == rMore && !s.inStanza && s.refStart > s.tok {
+				if r == rErr {
+					return s.textFail(s.refStart)
+				}
+				if !s.inStanza && s.refStart > s.tok {
 					return s.emitPartialText(s.refStart)
 				}
 				return r
@@ -76,12 +82,14 @@ func (s *Scanner) stepText(b []byte) uint8 {
 			i++
 		case clGT:
 			if s.rb >= 2 {
-				return s.fail(NotWellFormed, i-2, msgCDATAEnd)
+				s.fail(NotWellFormed, i-2, msgCDATAEnd)
+				return s.textFail(i)
 			}
 			s.rb = 0
 			i++
 		case clCtl:
-			return s.fail(NotWellFormed, i, msgBadChar)
+			s.fail(NotWellFormed, i, msgBadChar)
+			return s.textFail(i)
 		default: // clNonASCI
 			n, st := decodeChar(b[i:])
 			switch st {
@@ -94,9 +102,11 @@ func (s *Scanner) stepText(b []byte) uint8 {
 				}
 				return rMore
 			case mbBadUTF8:
-				return s.fail(NotWellFormed, i, msgBadUTF8)
+				s.fail(NotWellFormed, i, msgBadUTF8)
+				return s.textFail(i)
 			case mbBadChar:
-				return s.fail(NotWellFormed, i, msgBadChar)
+				s.fail(NotWellFormed, i, msgBadChar)
+				return s.textFail(i)
 			}
 			i += n
 			s.rb = 0
@@ -107,6 +117,23 @@ func (s *Scanner) stepText(b []byte) uint8 {
 		return s.emitPartialText(i)
 	}
 	return rMore
+}
+
+// textFail follows s.fail for an error at the construct starting at x in
+// character data. Outside stanzas, text is handed out as it arrives, so
+// whether the valid text before an error had already been handed out would
+// depend on how the bytes were split. To keep tokens independent of
+// chunking, that text is always handed out first: the error is withdrawn
+// for now, and found again at x on the next call.
+func (s *Scanner) textFail(x int) uint8 {
+	if s.inStanza || x <= s.tok {
+		return rErr
+	}
+	s.err = nil
+	s.pos = x
+	s.state = stText
+	s.refPhase = 0
+	return s.emitPartialText(x)
 }
 
 // emitPartialText returns the text [s.tok, end) as a token while scanning
@@ -253,6 +280,9 @@ func (s *Scanner) scanRef(b []byte, i int) (int, uint8) {
 }
 
 func (s *Scanner) endCharRef(i int) (int, uint8) {
+	if s.refVal >= 0xD800 && s.refVal <= 0xDFFF {
+		return i, s.fail(NotWellFormed, s.refStart, msgSurrogateRef)
+	}
 	if s.refVal >= maxCharRef || !isChar(rune(s.refVal)) {
 		return i, s.fail(NotWellFormed, s.refStart, msgBadCharRef)
 	}
