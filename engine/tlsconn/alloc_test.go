@@ -7,19 +7,6 @@ import (
 	"testing"
 )
 
-// records returns n client records carrying msg each, in order.
-func records(t testing.TB, lb *loopback, msg []byte, n int) [][]byte {
-	t.Helper()
-	out := make([][]byte, n)
-	for i := range out {
-		if _, err := lb.client.Write(msg); err != nil {
-			t.Fatal(err)
-		}
-		out[i], _ = lb.toSrv.take()
-	}
-	return out
-}
-
 // TestAllocsFeedRead pins the steady-state receive path at one allocation
 // per record, which is crypto/tls's own: readFromUntil heap-allocates a
 // 16-byte atLeastReader each time it reads from the transport. Feed (pooled
@@ -30,7 +17,7 @@ func TestAllocsFeedRead(t *testing.T) {
 		acc, _ := newTestAcceptor(t, Options{})
 		lb := handshakeLoopback(t, acc, clientConfig(v), 0)
 		const runs = 200
-		recs := records(t, lb, make([]byte, 220), runs+1)
+		recs := messages(t, lb, make([]byte, 220), runs+1)
 		plain := make([]byte, 4096)
 		i := 0
 		allocs := testing.AllocsPerRun(runs, func() {
@@ -56,7 +43,7 @@ func TestAllocsFeedRead(t *testing.T) {
 func TestAllocsIdleRead(t *testing.T) {
 	acc, _ := newTestAcceptor(t, Options{})
 	lb := handshakeLoopback(t, acc, clientConfig(tls.VersionTLS13), 0)
-	rec := records(t, lb, make([]byte, 100), 1)[0]
+	rec := messages(t, lb, make([]byte, 100), 1)[0]
 	if err := lb.srv.Feed(rec[:len(rec)-1]); err != nil {
 		t.Fatal(err)
 	}

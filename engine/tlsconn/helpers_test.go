@@ -113,3 +113,16 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 }
 
 func numGoroutines() int { return runtime.NumGoroutine() }
+
+// messages returns the ciphertext of n client writes of msg, in order.
+func messages(t testing.TB, lb *loopback, msg []byte, n int) [][]byte {
+	t.Helper()
+	out := make([][]byte, n)
+	for i := range out {
+		if _, err := lb.client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		out[i], _ = lb.toSrv.take()
+	}
+	return out
+}
