@@ -115,25 +115,25 @@ func (l ErrorList) sortByPosition() {
 // fromDecodeError turns go-toml's errors (syntax, type mismatch, unknown field) into an
 // ErrorList with the file name and position. Errors of any other type are wrapped with
 // the file name only.
-func fromDecodeError(file string, err error) error {
+func fromDecodeError(file string, idx *index, err error) error {
 	var strict *toml.StrictMissingError
 	if errors.As(err, &strict) {
 		list := make(ErrorList, 0, len(strict.Errors))
 		for i := range strict.Errors {
 			de := &strict.Errors[i]
-			list = append(list, decodeErrorEntry(file, de, "unknown key (not a Hermod setting here; check spelling and table)"))
+			list = append(list, decodeErrorEntry(file, idx, de, "unknown key (not a Hermod setting here; check spelling and table)"))
 		}
 		list.sortByPosition()
 		return list
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
-		return ErrorList{decodeErrorEntry(file, de, "")}
+		return ErrorList{decodeErrorEntry(file, idx, de, "")}
 	}
 	return fmt.Errorf("%s: %w", file, err)
 }
 
-func decodeErrorEntry(file string, de *toml.DecodeError, msg string) *Error {
+func decodeErrorEntry(file string, idx *index, de *toml.DecodeError, msg string) *Error {
 	line, col := de.Position()
 	if msg == "" {
 		msg = strings.TrimPrefix(de.Error(), "toml: ")
@@ -142,7 +142,7 @@ func decodeErrorEntry(file string, de *toml.DecodeError, msg string) *Error {
 		File:    file,
 		Line:    line,
 		Column:  col,
-		Key:     keyString(de.Key()),
+		Key:     idx.keyAt(line, col, de.Key()),
 		Msg:     msg,
 		Context: de.String(),
 	}

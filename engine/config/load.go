@@ -42,7 +42,7 @@ func decode(data []byte, name string) (*Config, error) {
 	if perr != nil {
 		// A syntax error: let the decoder report it with its context excerpt.
 		if err := dec.Decode(c); err != nil {
-			return nil, fromDecodeError(name, err)
+			return nil, fromDecodeError(name, nil, err)
 		}
 		return nil, fmt.Errorf("%s: %w", name, perr)
 	}
@@ -52,7 +52,7 @@ func decode(data []byte, name string) (*Config, error) {
 		return nil, err
 	}
 	if err := dec.Decode(c); err != nil {
-		return nil, fromDecodeError(name, err)
+		return nil, fromDecodeError(name, idx, err)
 	}
 	c.file, c.raw, c.idx = name, data, idx
 	c.fillEntryDefaults()

@@ -81,7 +81,7 @@ func (c *Config) DecodeModule(name string, v any) error {
 	slot.Set(target)
 	dec := toml.NewDecoder(bytes.NewReader(c.raw)).DisallowUnknownFields()
 	if err := dec.Decode(w.Interface()); err != nil {
-		return fromDecodeError(c.file, err)
+		return fromDecodeError(c.file, c.idx, err)
 	}
 	target.Set(slot)
 	return nil
@@ -96,7 +96,7 @@ func (c *Config) decodeModuleFromMap(name string, v any) error {
 	}
 	if err := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields().Decode(v); err != nil {
 		var list ErrorList
-		if e := fromDecodeError("", err); errors.As(e, &list) {
+		if e := fromDecodeError("", nil, err); errors.As(e, &list) {
 			for _, x := range list {
 				x.Line, x.Column, x.Context = 0, 0, ""
 				x.Key = path{}.key("modules").key(name).String() + "." + x.Key

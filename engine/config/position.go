@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
@@ -98,6 +99,48 @@ func (x *index) lookup(p path) (position, bool) {
 		}
 	}
 	return position{}, false
+}
+
+// keyAt names the key go-toml reported at line:col, with the array indices go-toml
+// leaves out ("listen.c2s[1].prot" rather than "listen.c2s.prot") when the index
+// holds a key of the same name there.
+func (x *index) keyAt(line, col int, k toml.Key) string {
+	plain := keyString(k)
+	if x == nil {
+		return plain
+	}
+	best, fallback, bestCol := "", "", -1
+	for _, name := range x.order {
+		e := x.entries[name]
+		if e.pos.line != line || stripIndices(e.path) != plain {
+			continue
+		}
+		if fallback == "" {
+			fallback = name
+		}
+		// Type errors point at the value, after the key: take the last key of that
+		// name that starts at or before the reported column.
+		if e.pos.col <= col && e.pos.col > bestCol {
+			best, bestCol = name, e.pos.col
+		}
+	}
+	switch {
+	case best != "":
+		return best
+	case fallback != "":
+		return fallback
+	}
+	return plain
+}
+
+func stripIndices(p path) string {
+	var q path
+	for _, s := range p {
+		if !s.isIndex {
+			q = append(q, s)
+		}
+	}
+	return q.String()
 }
 
 // has reports whether the file set p itself.
