@@ -29,6 +29,7 @@ type openElem struct {
 	// for elements outside stanzas (the stream header), whose bytes the
 	// caller may drop.
 	nameOff, nameLen int
+	colon            int // in the name, 0 if none
 	inBuf            bool
 	spOff, spLen     int32 // resolved namespace
 	arenaMark        int32 // arena length before this element pushed anything
@@ -150,7 +151,7 @@ func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 		return rToken
 	}
 	e := openElem{
-		nameOff: s.elem0, nameLen: s.elem1 - s.elem0, inBuf: s.inStanza,
+		nameOff: s.elem0, nameLen: s.elem1 - s.elem0, colon: s.elemColon, inBuf: s.inStanza,
 		spOff: spOff, spLen: spLen,
 		arenaMark: int32(arenaMark), bindMark: int32(bindMark),
 		prevDefOff: prevDefOff, prevDefLen: prevDefLen,

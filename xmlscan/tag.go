@@ -303,17 +303,18 @@ func (s *Scanner) stepEndTag(b []byte) uint8 {
 		return s.fail(NotWellFormed, i, msgExpectGT)
 	}
 	s.pos = i + 1
-	return s.finishEnd(b)
+	return s.finishEnd(b, false)
 }
 
-// finishEnd matches the end tag against the open element and pops it.
-func (s *Scanner) finishEnd(b []byte) uint8 {
+// finishEnd matches the end tag against the open element (unless the
+// caller did) and pops it.
+func (s *Scanner) finishEnd(b []byte, matched bool) uint8 {
 	top := &s.open[len(s.open)-1]
 	name := s.arena
 	if top.inBuf {
 		name = b
 	}
-	if string(b[s.elem0:s.elem1]) != string(name[top.nameOff:top.nameOff+top.nameLen]) {
+	if !matched && string(b[s.elem0:s.elem1]) != string(name[top.nameOff:top.nameOff+top.nameLen]) {
 		return s.fail(NotWellFormed, s.tok, msgMismatch)
 	}
 	spOff, spLen := top.spOff, top.spLen

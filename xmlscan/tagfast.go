@@ -133,27 +133,25 @@ func (s *Scanner) fastStartTag(b []byte, i int) (uint8, bool) {
 }
 
 // fastEndTag tries to scan the whole end tag whose name begins at i (just
-// after "</").
+// after "</"). It compares the bytes with the open element's name directly:
+// a well-formed end tag has no other name.
 func (s *Scanner) fastEndTag(b []byte, i int) (uint8, bool) {
-	start := i
-	e1, ecolon, ok := fastName(b, i)
-	if !ok || e1-i > s.lim.MaxNameLen {
-		return s.giveUp(start, i)
-	}
-	i = e1
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	if i >= len(b) || b[i] != '>' {
-		return s.giveUp(start, i)
-	}
 	top := &s.open[len(s.open)-1]
-	if !top.inBuf || string(b[start:e1]) != string(b[top.nameOff:top.nameOff+top.nameLen]) {
-		return s.giveUp(start, i)
+	j := i + top.nameLen
+	if !top.inBuf || j >= len(b) || string(b[i:j]) != string(b[top.nameOff:top.nameOff+top.nameLen]) {
+		return s.giveUp(i, i)
 	}
-	s.elem0, s.elemColon, s.elem1 = start, ecolon, e1
-	s.pos = i + 1
-	return s.finishEnd(b), true
+	for b[j] != '>' {
+		if !isSpace(b[j]) {
+			return s.giveUp(i, j)
+		}
+		if j++; j == len(b) {
+			return s.giveUp(i, j)
+		}
+	}
+	s.elem0, s.elemColon, s.elem1 = i, top.colon, i+top.nameLen
+	s.pos = j + 1
+	return s.finishEnd(b, true), true
 }
 
 // giveUp abandons a fast path that examined b[start:i], counting that work
