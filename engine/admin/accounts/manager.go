@@ -24,6 +24,7 @@ import (
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine/admin"
+	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/engine/sasl"
 	"github.com/hermod-im/hermod/stanza/jid"
 )
@@ -55,6 +56,17 @@ type Options struct {
 	Rand io.Reader
 	// Now stamps new accounts; nil means time.Now.
 	Now func() time.Time
+}
+
+// ForConfig returns the Options a server with configuration cfg uses: iterations per
+// host from [auth] (with [auth.host] overrides) and the served hosts. The caller may
+// adjust the result (Workers, Progress) before New.
+func ForConfig(cfg *config.Config, store backends.Accounts) Options {
+	return Options{
+		Store:      store,
+		Iterations: func(domain string) int { return cfg.AuthFor(domain).ScramIterations },
+		Hosts:      cfg.General.Hosts,
+	}
 }
 
 // Manager implements admin.Users over a store.

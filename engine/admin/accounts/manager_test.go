@@ -17,6 +17,7 @@ import (
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/backends/memory"
 	"github.com/hermod-im/hermod/engine/admin"
+	"github.com/hermod-im/hermod/engine/config"
 )
 
 func newManager(t *testing.T, mod func(*Options)) (*Manager, *memory.Store) {
@@ -200,5 +201,29 @@ func TestListUsers(t *testing.T) {
 	page, err = m.ListUsers(ctx, "example.com", "carol", 3)
 	if err != nil || strings.Join(page, ",") != "dave" {
 		t.Fatalf("page 2 = %v, %v", page, err)
+	}
+}
+
+func TestForConfig(t *testing.T) {
+	cfg, err := config.Parse([]byte(`[general]
+hosts = ["a.example", "b.example"]
+[auth.host."b.example"]
+scram_iterations = 6000
+`), "t.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(ForConfig(cfg, memory.New()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := m.AddUser(ctx, "u@b.example", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := m.o.Store.Account(ctx, "b.example", "u")
+	verify(t, a.Credentials, "pw", 6000)
+	if err := m.AddUser(ctx, "u@c.example", "pw"); !errors.Is(err, admin.ErrInvalid) {
+		t.Errorf("unserved host accepted: %v", err)
 	}
 }
