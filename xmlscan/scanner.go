@@ -381,12 +381,22 @@ func (s *Scanner) fail(c Code, at int, msg string) uint8 {
 //
 // Call Next on the scanner's goroutine. It does not allocate once the
 // scanner's arena and attribute table have grown to the stream's needs.
-func (s *Scanner) Next(buf []byte) (t Token, err error) {
+func (s *Scanner) Next(buf []byte) (Token, error) {
+	var t Token
+	err := s.NextInto(buf, &t)
+	return t, err
+}
+
+// NextInto is Next writing the token into *t instead of returning it: the
+// Token is large, and filling the caller's variable in place saves copying
+// it on every call. On an error *t is left unchanged. The same rules as for
+// Next apply; call it on the scanner's goroutine.
+func (s *Scanner) NextInto(buf []byte, t *Token) error {
 	if s.err != nil {
-		return t, s.err
+		return s.err
 	}
 	if s.pos > len(buf) {
-		return t, ErrBufferShrunk
+		return ErrBufferShrunk
 	}
 	s.shown = 0
 	s.buf = buf
@@ -433,17 +443,14 @@ func (s *Scanner) Next(buf []byte) (t Token, err error) {
 		switch r {
 		case rToken:
 			s.work += int64(s.pos - start)
-			// Build the token in the result in place: it is large,
-			// and copying it through a helper's return costs more
-			// than scanning a short tag.
+			// Every field is written: *t may hold the previous token.
 			tk := &s.tk
 			t.Kind = tk.kind
 			t.Depth = tk.depth
 			t.SelfClosing = tk.self
 			t.StanzaEnd = tk.stanza
 			t.StreamEnd = tk.stream
-			t.Raw = buf[s.tok:tk.end]
-			t.Start = s.tok
+			t.Prefix, t.Local, t.Space, t.Stanza = nil, nil, nil, nil
 			if tk.kind <= EndTag {
 				if tk.colon > 0 {
 					t.Prefix = buf[tk.n0 : tk.n0+tk.colon]
@@ -459,19 +466,21 @@ func (s *Scanner) Next(buf []byte) (t Token, err error) {
 				t.Stanza = buf[s.stz:tk.end]
 				s.inStanza = false
 			}
+			t.Raw = buf[s.tok:tk.end]
+			t.Start = s.tok
 			s.tok = tk.end
-			return t, nil
+			return nil
 		case rNext:
 			s.work += int64(s.pos - start)
 		case rMore:
 			s.work += int64(len(b) - start)
 			if len(b) < len(buf) {
 				s.fail(PolicyViolation, len(b), msgStanzaBytes)
-				return t, s.err
+				return s.err
 			}
-			return t, ErrNeedMore
+			return ErrNeedMore
 		default:
-			return t, s.err
+			return s.err
 		}
 	}
 }

@@ -70,6 +70,28 @@ func BenchmarkScanner(b *testing.B) {
 	m.stop()
 }
 
+// BenchmarkScannerInto is BenchmarkScanner with NextInto, which fills the
+// caller's Token in place.
+func BenchmarkScannerInto(b *testing.B) {
+	in := benchStream
+	stanzas := countStanzas(in)
+	s := New(Limits{})
+	var t Token
+	m := startMeter(b, len(in), stanzas)
+	for b.Loop() {
+		s.Recycle()
+		for {
+			if err := s.NextInto(in, &t); err != nil {
+				if !errors.Is(err, ErrNeedMore) {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	m.stop()
+}
+
 // BenchmarkScannerMTU feeds the stream in 1500-byte reads, as a server sees
 // it, shifting consumed bytes out after every stanza like a connection
 // buffer, and looks at every attribute.

@@ -2,6 +2,7 @@ package xmlscan
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -314,6 +315,33 @@ func TestTokenData(t *testing.T) {
 	} {
 		if got := string(c.t.Data()); got != c.want {
 			t.Errorf("%v: %q, want %q", c.t.Kind, got, c.want)
+		}
+	}
+}
+
+// TestNextInto checks that NextInto yields what Next yields, overwriting
+// every field of a reused Token.
+func TestNextInto(t *testing.T) {
+	in := genStream(5, 60, true)
+	a, b := New(Limits{}), New(Limits{})
+	var into Token
+	for n := 0; ; n++ {
+		want, werr := a.Next(in)
+		gerr := b.NextInto(in, &into)
+		if werr != gerr {
+			t.Fatalf("token %d: err %v, want %v", n, gerr, werr)
+		}
+		if werr != nil {
+			if !errors.Is(werr, ErrNeedMore) || n < 100 {
+				t.Fatalf("stopped after %d tokens: %v", n, werr)
+			}
+			return
+		}
+		if !reflect.DeepEqual(into, want) {
+			t.Fatalf("token %d: %+v, want %+v", n, into, want)
+		}
+		if a.NumAttrs() != b.NumAttrs() {
+			t.Fatalf("token %d: attrs differ", n)
 		}
 	}
 }
