@@ -204,6 +204,20 @@ func TestLimitsExact(t *testing.T) {
 	}
 }
 
+func TestLimitCeilings(t *testing.T) {
+	l := New(Limits{MaxDepth: 1 << 40, MaxAttrs: 1 << 40, MaxNameLen: 1 << 62, MaxStanzaBytes: 1 << 62}).Limits()
+	if l.MaxDepth != MaxLimit || l.MaxAttrs != MaxLimit || l.MaxNameLen != MaxLimit || l.MaxStanzaBytes != MaxStanzaLimit {
+		t.Fatalf("%+v", l)
+	}
+	s := New(Limits{MaxNameLen: 1 << 62, MaxStanzaBytes: 1 << 62})
+	if _, err := feed(t, s, []byte(streamHeader+"<message><body>x</body></message>")); err != nil {
+		t.Fatal(err)
+	}
+	if a := s.Attr(-1); a.Local != nil || s.Attr(100).Value != nil {
+		t.Fatal("Attr out of range returned data")
+	}
+}
+
 func TestDefaultLimits(t *testing.T) {
 	l := New(Limits{MaxDepth: -1}).Limits()
 	if l != DefaultLimits() {

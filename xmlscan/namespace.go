@@ -76,12 +76,15 @@ func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 	arenaMark, bindMark := len(s.arena), len(s.binds)
 	prevDefOff, prevDefLen := s.defOff, s.defLen
 
-	attrs := s.attrs[:s.nattr]
-	for k := range attrs {
-		// Only names starting "xmlns" can be declarations.
-		if a := &attrs[k]; b[a.n0] == 'x' && a.n1-a.n0 >= 5 {
-			if r := s.declare(b, a); r != rNext {
-				return r
+	var attrs []attrRec
+	if s.nattr > 0 {
+		attrs = s.attrs[:s.nattr]
+		for k := range attrs {
+			// Only names starting "xmlns" can be declarations.
+			if a := &attrs[k]; b[a.n0] == 'x' && a.n1-a.n0 >= 5 {
+				if r := s.declare(b, a); r != rNext {
+					return r
+				}
 			}
 		}
 	}
@@ -241,11 +244,11 @@ func (s *Scanner) NumAttrs() int { return s.shown }
 // document order. Namespace declarations are included, as encoding/xml's
 // RawToken reports them: xmlns='u' has Local "xmlns" and no Prefix, xmlns:p
 // has Prefix "xmlns" and Local "p"; both have the xmlns namespace as Space.
-// It panics if i is out of range, like a slice index. Call it on the
-// scanner's goroutine.
+// It returns the zero Attr if i is out of range. Call it on the scanner's
+// goroutine.
 func (s *Scanner) Attr(i int) Attr {
 	if i < 0 || i >= s.shown {
-		panic("xmlscan: Attr index out of range")
+		return Attr{}
 	}
 	a := &s.attrs[i]
 	b := s.buf

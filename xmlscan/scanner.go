@@ -1,7 +1,8 @@
 package xmlscan
 
 // Limits bounds what one stream may make the scanner hold or do. Every limit
-// exceeded is a PolicyViolation. Zero or negative fields mean the default.
+// exceeded is a PolicyViolation. Zero or negative fields mean the default;
+// fields above the ceilings (MaxLimit, MaxStanzaLimit) are clamped to them.
 type Limits struct {
 	// MaxDepth bounds element nesting, counting the stream header; default 32.
 	MaxDepth int
@@ -21,12 +22,15 @@ type Limits struct {
 	Framed bool
 }
 
-// Defaults of Limits.
+// Defaults and ceilings of Limits. The ceilings keep index arithmetic and
+// the arena's 32-bit offsets far from overflow.
 const (
 	DefaultMaxDepth       = 32
 	DefaultMaxAttrs       = 64
 	DefaultMaxNameLen     = 256
 	DefaultMaxStanzaBytes = 256 << 10
+	MaxLimit              = 1 << 20 // ceiling of MaxDepth, MaxAttrs, MaxNameLen
+	MaxStanzaLimit        = 1 << 29 // ceiling of MaxStanzaBytes
 )
 
 // DefaultLimits returns the limits used for zero fields of a Limits.
@@ -52,6 +56,10 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxStanzaBytes <= 0 {
 		l.MaxStanzaBytes = DefaultMaxStanzaBytes
 	}
+	l.MaxDepth = min(l.MaxDepth, MaxLimit)
+	l.MaxAttrs = min(l.MaxAttrs, MaxLimit)
+	l.MaxNameLen = min(l.MaxNameLen, MaxLimit)
+	l.MaxStanzaBytes = min(l.MaxStanzaBytes, MaxStanzaLimit)
 	return l
 }
 
