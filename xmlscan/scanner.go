@@ -503,8 +503,21 @@ func (s *Scanner) stepContent(b []byte) uint8 {
 		return rMore
 	}
 	// Chain straight into the next step: s.tok does not move, so the
-	// window stays valid.
+	// window stays valid. The common tags skip stepLT.
 	if b[i] == '<' {
+		if i+1 < len(b) && len(s.open) > 0 {
+			switch c := b[i+1]; {
+			case c == '/':
+				if r, ok := s.fastEndTag(b, i+2); ok {
+					return r
+				}
+			case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth && len(s.open) != s.stanzaAt:
+				s.nattr = 0
+				if r, ok := s.fastStartTag(b, i+1); ok {
+					return r
+				}
+			}
+		}
 		s.state = stLT
 		return s.stepLT(b)
 	}
