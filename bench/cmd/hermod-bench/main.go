@@ -1,0 +1,78 @@
+// Command hermod-bench is the load harness of issue 3: it drives any XMPP server
+// (Hermod, ejabberd, Prosody) over the wire and reports what the server process and
+// the kernel spent.
+//
+//	hermod-bench run   [flags]   the driver: starts --shards shard processes, samples
+//	                             the server (--server-pid) and prints/records results
+//	hermod-bench shard [flags]   one shard (started by run; --shard i/n)
+//
+// Scenarios (--scenario):
+//
+//	idle      log --n users in at --rate per second (PLAIN or SCRAM, plaintext or
+//	          STARTTLS, resource bound, initial presence, a ping to sync), hold them
+//	          for --settle, sample the server's RSS and CPU, /proc/net/sockstat,
+//	          /proc/slabinfo and ss -tm, then ping every session to prove it alive.
+//	login     connect-authenticate-bind-close cycles by --concurrency workers per
+//	          shard for --duration over --login-users accounts; logins per second and
+//	          per server CPU-second.
+//	messages  log --n users in, then send one-to-one chat messages to random online
+//	          peers of the same shard for --duration: closed loop with --window
+//	          messages in flight per shard (--msg-rate 0: the maximum rate), or open
+//	          loop at --msg-rate per second in total; delivered/s, loss, latency from a
+//	          send timestamp carried in the body.
+//
+// A process may hold at most 20,000 open files here, so each shard holds at most
+// 19,000 sessions; run more shards for more sessions. Shards connect from the local
+// addresses in --sources in turn (each gives about 28,000 ports towards one server
+// address). Every phase is bounded by a count and a time; --timeout bounds the run.
+//
+// The harness imports nothing of the server: it is a client (package client), and it
+// must stay one.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  hermod-bench run   [flags]    drive a benchmark (see -h for the flags)
+  hermod-bench shard [flags]    one shard process (started by run)
+`
+
+func run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	cmd, args := args[0], args[1:]
+	cfg, err := parseConfig(cmd, args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hermod-bench %s: %v\n", cmd, err)
+		return 2
+	}
+	switch cmd {
+	case "run":
+		err = drive(ctx, cfg, args)
+	case "shard":
+		err = runShard(ctx, cfg, os.Stdin, os.Stdout)
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hermod-bench %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
