@@ -50,6 +50,7 @@ type Acceptor struct {
 	limiter *Limiter
 	timeout time.Duration
 	pool    bufferPool
+	bufs    tlsBuffers // for Conn.Compact
 }
 
 // NewAcceptor checks cfg and returns an Acceptor. cfg must offer a
@@ -65,7 +66,7 @@ func NewAcceptor(cfg *tls.Config, opts Options) (*Acceptor, error) {
 	if cfg.MinVersion != 0 && cfg.MinVersion < tls.VersionTLS12 {
 		return nil, fmt.Errorf("tlsconn: tls.Config allows version %s; TLS 1.2 is the minimum", tls.VersionName(cfg.MinVersion))
 	}
-	a := &Acceptor{cfg: cfg, limiter: opts.Limiter, timeout: opts.HandshakeTimeout}
+	a := &Acceptor{cfg: cfg, limiter: opts.Limiter, timeout: opts.HandshakeTimeout, bufs: findTLSBuffers()}
 	if a.limiter == nil {
 		a.limiter = NewLimiter(0, 0)
 	}
