@@ -80,7 +80,7 @@ type Conn struct {
 // pooled buffer released once crypto/tls has consumed it), so b may be a
 // gnet Peek slice. Before StartHandshake it buffers bytes for the handshake,
 // which is how STARTTLS passes on what the client sent after <starttls/>.
-// After the handshake the loop must call Read until it returns 0.
+// After the handshake, call Read once Feed returns.
 //
 // Call it on the connection's event loop only. It returns ErrClosed after
 // Close or Abort and ErrInputFull when more than 128 KiB would be waiting.

@@ -22,6 +22,15 @@
 //     and keeps the partial record in its buffer, so the next Feed resumes it.
 //     That behaviour is undocumented: SelfCheck verifies it (the engine should
 //     call it at start-up) and the package tests pin it.
+//   - The transport follows TLS record boundaries and never hands crypto/tls
+//     more than the rest of the current record. So crypto/tls never holds a
+//     record Conn.Read does not know about, and Read enters crypto/tls only
+//     when a complete record is buffered: polling an idle or half-fed
+//     connection costs a mutex, not a crypto/tls call and an allocation.
+//   - Writes from the handshake goroutine go out by Sink.AsyncWrite; loop
+//     writes go out by Sink.Write, except while handshake bytes are still
+//     queued, when they queue behind them (gnet does not order Wake after
+//     AsyncWrite).
 //
 // STARTTLS and direct TLS (XEP-0368) share the code: for STARTTLS the engine
 // feeds the bytes it already holds after <starttls/> before or after calling
@@ -33,7 +42,7 @@
 // # Goroutines
 //
 // Every method says who may call it. In short: Feed, StartHandshake, Read,
-// Write and Close belong to the connection's event loop; the done callback of
+// Write, Close, Buffered and Compact belong to the connection's event loop; the done callback of
 // StartHandshake is called from the handshake goroutine (the engine should
 // Wake the connection from it and continue on the loop); Abort, State,
 // HandshakeComplete and ConnectionState are safe from any goroutine.
@@ -42,9 +51,15 @@
 //
 // Ciphertext waiting in the transport sits in a pooled buffer that goes back
 // to the pool as soon as crypto/tls has consumed it, so an idle connection
-// holds none. What remains per idle connection is crypto/tls's own state
-// (its record buffers keep their capacity; a peer that once sent a 16 KB record
-// leaves a 16 KB buffer behind) and this package's small Conn.
+// holds none. What remains per idle connection is crypto/tls's state (the
+// tls.Conn, two AES-GCM states, and the buffers it read the handshake with)
+// and this package's small Conn. Conn.Compact drops crypto/tls's empty
+// handshake buffers (about 3.5 KB) on a connection the engine deems idle.
+// Measured with internal/measure at 5,000 idle TLS 1.3 connections on
+// loopback (Go 1.26.8, 2 cores): 8.9 KB of server RSS per connection, 5.0 KB
+// after Compact, against 0.5 KB for plain gnet and 22.5 KB for a
+// goroutine-per-connection crypto/tls server; the kernel adds about 4.5 KB
+// per socket in every case.
 //
 // # What this package must not do
 //

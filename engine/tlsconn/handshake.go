@@ -73,6 +73,13 @@ func (l *Limiter) submit(c *Conn) error {
 	if len(l.queue)-l.head >= l.maxQueued {
 		return ErrBusy
 	}
+	if l.head > 64 && l.head > len(l.queue)/2 {
+		// A storm that never lets the queue empty would otherwise grow
+		// the array forever.
+		n := copy(l.queue, l.queue[l.head:])
+		clear(l.queue[n:])
+		l.queue, l.head = l.queue[:n], 0
+	}
 	l.queue = append(l.queue, c)
 	return nil
 }
@@ -126,6 +133,9 @@ type handshakeJob struct {
 // ErrHandshakeStarted on a second call, ErrClosed after Close, and ErrBusy
 // when the Limiter's queue is full (done is not called then).
 func (c *Conn) StartHandshake(ctx context.Context, done func(error)) error {
+	if done == nil {
+		return errors.New("tlsconn: StartHandshake with a nil done")
+	}
 	if !c.state.CompareAndSwap(uint32(StateNew), uint32(StateHandshaking)) {
 		if State(c.state.Load()) == StateClosed {
 			return ErrClosed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -125,4 +126,25 @@ func messages(t testing.TB, lb *loopback, msg []byte, n int) [][]byte {
 		out[i], _ = lb.toSrv.take()
 	}
 	return out
+}
+
+// waitPlain plays the loop until the server has read want bytes of
+// plaintext in total.
+func (lb *loopback) waitPlain(want int, d time.Duration) error {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for len(lb.plain) < want {
+		if err := lb.pump(); err != nil {
+			return err
+		}
+		if len(lb.plain) >= want {
+			break
+		}
+		select {
+		case <-lb.toSrv.notify:
+		case <-deadline.C:
+			return fmt.Errorf("loopback: server read %d of %d plaintext bytes", len(lb.plain), want)
+		}
+	}
+	return nil
 }

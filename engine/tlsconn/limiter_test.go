@@ -122,3 +122,37 @@ func TestManyConcurrentHandshakes(t *testing.T) {
 	}
 	waitGoroutines(t, base, 5*time.Second)
 }
+
+// TestLimiterQueueStaysBounded: under a storm that never lets the queue
+// empty, the queue's array does not grow without bound.
+func TestLimiterQueueStaysBounded(t *testing.T) {
+	l := NewLimiter(1, 100)
+	l.running = 1 // as if a goroutine were busy: every submit queues
+	for round := range 1000 {
+		for range 3 {
+			if err := l.submit(&Conn{}); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		for range 3 {
+			if l.next() == nil {
+				t.Fatal("queue empty")
+			}
+		}
+		if l.running != 1 {
+			t.Fatalf("running %d", l.running)
+		}
+		if l.queue == nil {
+			t.Fatal("queue emptied")
+		}
+		// Keep one waiting so the queue never drains.
+		if round == 0 {
+			if err := l.submit(&Conn{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if cap(l.queue) > 256 {
+		t.Fatalf("queue array grew to %d for at most 4 waiting", cap(l.queue))
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -235,27 +234,6 @@ func (lb *loopback) readAll() error {
 			return nil
 		}
 	}
-}
-
-// waitPlain plays the loop until the server has read want bytes of
-// plaintext in total.
-func (lb *loopback) waitPlain(want int, d time.Duration) error {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for len(lb.plain) < want {
-		if err := lb.pump(); err != nil {
-			return err
-		}
-		if len(lb.plain) >= want {
-			break
-		}
-		select {
-		case <-lb.toSrv.notify:
-		case <-deadline.C:
-			return fmt.Errorf("loopback: server read %d of %d plaintext bytes", len(lb.plain), want)
-		}
-	}
-	return nil
 }
 
 func (lb *loopback) close() {
