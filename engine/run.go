@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hermod-im/hermod/backends/embedded"
+	"github.com/hermod-im/hermod/engine/admin"
+	"github.com/hermod-im/hermod/engine/admin/accounts"
+	"github.com/hermod-im/hermod/engine/config"
+	"github.com/hermod-im/hermod/engine/metrics"
+)
+
+// Run is `hermod serve`: it opens the configured store, starts the admin HTTP
+// listener (metrics, pprof, health, user management) and serves clients until ctx
+// ends, then shuts down gracefully and closes the store. SIGHUP reloads the TLS
+// certificates. cfg must be validated.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	store, err := embedded.Open(cfg.General.DataDir, embedded.Options{})
+	if err != nil {
+		return fmt.Errorf("engine: open store: %w", err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing the store", "err", err)
+		}
+	}()
+	log.Info("store opened", "kind", "embedded", "path", store.Path())
+
+	m := metrics.New(metrics.Options{})
+	srv, err := New(cfg, log, Options{Store: store, Metrics: m})
+	if err != nil {
+		return err
+	}
+	var adm *admin.Server
+	if cfg.Admin.Address != "" {
+		opts := accounts.ForConfig(cfg, store)
+		// A running server keeps a core for its clients during an import.
+		opts.Workers = max(1, cfg.Workers.EffectiveSize()/4)
+		users, err := accounts.New(opts)
+		if err != nil {
+			return fmt.Errorf("engine: accounts: %w", err)
+		}
+		adm = admin.New(admin.Options{Addr: cfg.Admin.Address, Registry: m.Registry(), Users: users, Logger: log})
+		if err := adm.Start(); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := adm.Shutdown(sctx); err != nil {
+				log.Warn("admin shutdown", "err", err)
+			}
+		}()
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer func() { signal.Stop(hup); close(hup) }()
+	go func() {
+		for range hup {
+			if err := srv.ReloadCertificates(); err != nil {
+				log.Error("reloading certificates", "err", err)
+				continue
+			}
+			log.Info("certificates reloaded")
+		}
+	}()
+
+	err = srv.Serve(ctx)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	log.Info("stopped")
+	return err
+}
