@@ -75,6 +75,10 @@ type Conn struct {
 	// returned yet (the last read filled its buffer, or the handshake just
 	// ended). Loop only.
 	morePlain bool
+	// readErr is the first error Read returned; later Reads return it
+	// again, so a caller that processes n > 0 and calls again still sees
+	// it. Loop only.
+	readErr error
 	// job lives only while the handshake is queued or running.
 	job *handshakeJob
 }
@@ -105,7 +109,8 @@ func (c *Conn) Buffered() int { return c.t.buffered() }
 // boundaries itself and calls into crypto/tls only when a record is
 // complete or plaintext is left over. It returns io.EOF once the peer sent
 // close_notify, and the connection's fatal error otherwise (after which the
-// engine closes the socket); bytes returned with an error are valid.
+// engine closes the socket); bytes returned with an error are valid, and
+// every later call returns the same error.
 //
 // Call it on the connection's event loop only, and only once the handshake
 // succeeded (ErrNotEstablished otherwise). Right after done(nil), call it even
@@ -114,6 +119,9 @@ func (c *Conn) Buffered() int { return c.t.buffered() }
 func (c *Conn) Read(plain []byte) (int, error) {
 	if st := State(c.state.Load()); st != StateEstablished {
 		return 0, c.stateErr(st)
+	}
+	if c.readErr != nil {
+		return 0, c.readErr
 	}
 	total := 0
 	for total < len(plain) && (c.morePlain || c.t.hasRecord()) {
@@ -128,6 +136,7 @@ func (c *Conn) Read(plain []byte) (int, error) {
 			break
 		}
 		if err != nil {
+			c.readErr = err
 			return total, err
 		}
 	}

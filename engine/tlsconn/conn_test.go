@@ -346,6 +346,10 @@ func TestCloseNotify(t *testing.T) {
 		if string(lb.plain) != "bye" || lb.srvErr != io.EOF {
 			t.Fatalf("server read %q then %v, want \"bye\" then EOF", lb.plain, lb.srvErr)
 		}
+		// The error sticks, even with nothing new buffered.
+		if n, err := lb.srv.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+			t.Fatalf("Read after EOF: %d, %v", n, err)
+		}
 	})
 }
 
