@@ -5,6 +5,8 @@
 //	hermod-bench run   [flags]   the driver: starts --shards shard processes, samples
 //	                             the server (--server-pid) and prints/records results
 //	hermod-bench shard [flags]   one shard (started by run; --shard i/n)
+//	hermod-bench summarize FILE  medians per --label of the --json results, as
+//	                             Markdown tables
 //
 // Scenarios (--scenario):
 //
@@ -48,6 +50,7 @@ func main() {
 const usage = `usage:
   hermod-bench run   [flags]    drive a benchmark (see -h for the flags)
   hermod-bench shard [flags]    one shard process (started by run)
+  hermod-bench summarize FILE...  medians per label of --json results, as Markdown
 `
 
 func run(ctx context.Context, args []string) int {
@@ -56,6 +59,13 @@ func run(ctx context.Context, args []string) int {
 		return 2
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "summarize" {
+		if err := summarize(args, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "hermod-bench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	cfg, err := parseConfig(cmd, args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "hermod-bench %s: %v\n", cmd, err)

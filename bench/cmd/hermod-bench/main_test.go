@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hermod-im/hermod/bench/stats"
 )
 
 // The driver starts shards as "<own executable> shard ...": in tests that is the test
@@ -189,5 +191,37 @@ func TestBouncedMessagesAreCountedNotLost(t *testing.T) {
 	m := r.Messages
 	if m == nil || m.Sent == 0 || m.Bounced != m.Sent || m.Received != 0 || m.Lost != 0 || m.PerSec != 0 {
 		t.Fatalf("messages %+v", m)
+	}
+}
+
+func TestSummarizeMedians(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	for i, perSession := range []float64{3072, 1024, 2048} {
+		r := &report{Label: "h-idle", Scenario: "idle", Harness: &harnessFigures{}, Idle: &idleFigures{Alive: 10000, RSSPerSession: perSession, ConnectCPUPerLogin: float64(i)}}
+		if err := r.appendJSON(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, rate := range []float64{100, 300} {
+		r := &report{Label: "h-msg", Scenario: "messages", Harness: &harnessFigures{}, Messages: &messageFigures{PerSec: rate, Latency: &stats.Histogram{}}}
+		if err := r.appendJSON(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out strings.Builder
+	if err := summarize([]string{path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| h-idle | 3 | 10000 | 2.00 (1.00–3.00) |",
+		"| h-msg | 2 | 0 | 200 (100–300) |",
+		"| idle run | runs | sessions |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := summarize([]string{filepath.Join(t.TempDir(), "missing")}, &out); err == nil {
+		t.Error("missing file accepted")
 	}
 }
