@@ -21,6 +21,7 @@ type config struct {
 	prefix, password     string
 	first                int
 	n                    int
+	checkpoints          []int
 	shards               int
 	shard                int // this shard's index (shard command)
 	sources              []net.IP
@@ -54,6 +55,7 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	fs.StringVar(&c.password, "password", "password", "password of every account")
 	fs.IntVar(&c.first, "first", 1, "index of the first account")
 	fs.IntVar(&c.n, "n", 1000, "sessions to hold (idle, messages), over all shards")
+	checkpoints := fs.String("checkpoints", "", "idle: session counts below --n at which to settle and sample too (comma-separated, ascending)")
 	fs.IntVar(&c.shards, "shards", 1, "shard processes (each holds at most 19000 sessions)")
 	shard := fs.String("shard", "", "i/n: run as shard i of n (set by run)")
 	sources := fs.String("sources", "127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5", "local addresses to connect from, in turn (empty: kernel's choice)")
@@ -120,6 +122,20 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	if per := (c.n + c.shards - 1) / c.shards; per > maxPerShard && c.scenario != "login" {
 		return nil, fmt.Errorf("%d sessions per shard: at most %d fit under the open-file limit; use --shards %d", per, maxPerShard, (c.n+maxPerShard-1)/maxPerShard)
 	}
+	for _, f := range strings.Split(*checkpoints, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		prev := 0
+		if len(c.checkpoints) > 0 {
+			prev = c.checkpoints[len(c.checkpoints)-1]
+		}
+		if err != nil || v <= prev || v >= c.n || v < c.shards {
+			return nil, fmt.Errorf("--checkpoints: %q must be ascending counts between --shards and --n", *checkpoints)
+		}
+		c.checkpoints = append(c.checkpoints, v)
+	}
 	if *shard != "" {
 		i, n, ok := strings.Cut(*shard, "/")
 		si, err1 := strconv.Atoi(i)
@@ -136,6 +152,15 @@ func parseConfig(cmd string, args []string) (*config, error) {
 // first are split over the shards.
 func (c *config) span(i, total int) (lo, hi int) {
 	return c.first + i*total/c.shards, c.first + (i+1)*total/c.shards
+}
+
+// stages returns the session counts of an idle run: the checkpoints, then n.
+func (c *config) stages() []int { return append(append([]int(nil), c.checkpoints...), c.n) }
+
+// share returns how many of total sessions shard i holds.
+func (c *config) share(i, total int) int {
+	lo, hi := c.span(i, total)
+	return hi - lo
 }
 
 // user returns the local part of account i.

@@ -106,21 +106,35 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 
 	switch cfg.scenario {
 	case "idle":
-		if err := sleep(ctx, cfg.settle); err != nil {
-			return err
-		}
-		if rep.After, err = d.sample(); err != nil {
-			return err
-		}
-		if cfg.gcURL != "" {
-			if err := get(ctx, cfg.gcURL); err != nil {
+		for k, target := range cfg.stages() {
+			if k > 0 {
+				if err := d.broadcast(cmdNext); err != nil {
+					return err
+				}
+				if ready, err = d.collect(ctx, "ready"); err != nil {
+					return err
+				}
+				rep.addReady(ready)
+				fmt.Fprintf(os.Stderr, "hermod-bench: stage %d ready: %d connected, %d failed\n", k, rep.Connect.OK, rep.Connect.Failed)
+			}
+			st := &idleFigures{Target: target, Connected: rep.Connect.OK, Failed: rep.Connect.Failed, ConnectSecs: rep.stageSecs(ready)}
+			if err := sleep(ctx, cfg.settle); err != nil {
 				return err
 			}
-			s, err := d.sample()
-			if err != nil {
+			if st.After, err = d.sample(); err != nil {
 				return err
 			}
-			rep.AfterGC = &s
+			if cfg.gcURL != "" {
+				if err := get(ctx, cfg.gcURL); err != nil {
+					return err
+				}
+				s, err := d.sample()
+				if err != nil {
+					return err
+				}
+				st.AfterGC = &s
+			}
+			rep.Idle = append(rep.Idle, st)
 		}
 		if err := d.broadcast(cmdVerify); err != nil {
 			return err
@@ -130,6 +144,7 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 			return err
 		}
 		rep.addVerified(verified)
+		rep.After = rep.Idle[len(rep.Idle)-1].After
 	default:
 		if rep.Start, err = d.sample(); err != nil {
 			return err

@@ -28,7 +28,8 @@ const closeWait = 2 * time.Second
 func (s *shard) login(ctx context.Context) error {
 	lo, hi := s.cfg.span(s.cfg.shard, s.cfg.loginUsers)
 	o := s.cfg.options(false)
-	warm, failed, errs, took := s.ramp(ctx, o, lo, hi, 1e9, s.cfg.concurrency)
+	errs := &errorCounts{}
+	warm, failed, took := s.ramp(ctx, o, lo, hi, 1e9, s.cfg.concurrency, errs)
 	ok := 0
 	for _, c := range warm {
 		if c != nil {

@@ -34,6 +34,7 @@ func TestParseConfig(t *testing.T) {
 		{"--n", "19000"},
 		{"--n", "38000", "--shards", "2", "--shard", "1/2"},
 		{"--scenario", "login", "--shards", "4", "--n", "1"},
+		{"--n", "19000", "--checkpoints", "5000,10000", "--shards", "2"},
 	}
 	for _, args := range ok {
 		if _, err := parseConfig("run", args); err != nil {
@@ -120,12 +121,25 @@ func runDriver(t *testing.T, f *fakeServer, args ...string) *report {
 
 func TestIdleAgainstFakeServer(t *testing.T) {
 	f := startFake(t)
-	r := runDriver(t, f, "--scenario", "idle", "--n", "60", "--shards", "2", "--rate", "2000", "--settle", "100ms")
-	if r.Connect.OK != 60 || r.Connect.Failed != 0 || r.Idle == nil || r.Idle.Alive != 60 || r.Idle.Dead != 0 {
-		t.Fatalf("connect %+v idle %+v", r.Connect, r.Idle)
+	r := runDriver(t, f, "--scenario", "idle", "--n", "60", "--checkpoints", "10,35", "--shards", "2", "--rate", "2000", "--settle", "100ms")
+	if r.Connect.OK != 60 || r.Connect.Failed != 0 || len(r.Idle) != 3 {
+		t.Fatalf("connect %+v, %d stages", r.Connect, len(r.Idle))
 	}
-	if r.Idle.ServerSockets < 60 || len(r.After.Harness) != 3 || r.After.Server.RSS <= 0 {
-		t.Fatalf("samples missing: sockets %d, harness procs %d, rss %d", r.Idle.ServerSockets, len(r.After.Harness), r.After.Server.RSS)
+	for k, want := range []int{10, 35, 60} {
+		st := r.Idle[k]
+		if st.Target != want || st.Connected != want || st.ServerSockets < want || st.After.Server.RSS <= 0 || len(st.After.Harness) != 3 {
+			t.Fatalf("stage %d: target %d connected %d sockets %d rss %d harness procs %d",
+				k, st.Target, st.Connected, st.ServerSockets, st.After.Server.RSS, len(st.After.Harness))
+		}
+	}
+	if last := r.Idle[2]; last.Alive != 60 || last.Dead != 0 {
+		t.Fatalf("alive %d dead %d", last.Alive, last.Dead)
+	}
+	f.mu.Lock()
+	logins := f.logins
+	f.mu.Unlock()
+	if logins != 60 {
+		t.Fatalf("fake server saw %d logins: stages logged someone in twice or not at all", logins)
 	}
 }
 
@@ -197,7 +211,10 @@ func TestBouncedMessagesAreCountedNotLost(t *testing.T) {
 func TestSummarizeMedians(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.json")
 	for i, perSession := range []float64{3072, 1024, 2048} {
-		r := &report{Label: "h-idle", Scenario: "idle", Harness: &harnessFigures{}, Idle: &idleFigures{Alive: 10000, RSSPerSession: perSession, ConnectCPUPerLogin: float64(i)}}
+		r := &report{Label: "h-idle", Scenario: "idle", Harness: &harnessFigures{}, Idle: []*idleFigures{
+			{Target: 10000, Connected: 10000, RSSPerSession: perSession, ConnectCPUPerLogin: float64(i)},
+			{Target: 19000, Connected: 19000, RSSPerSession: 2 * perSession},
+		}}
 		if err := r.appendJSON(path); err != nil {
 			t.Fatal(err)
 		}
@@ -213,9 +230,10 @@ func TestSummarizeMedians(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| h-idle | 3 | 10000 | 2.00 (1.00–3.00) |",
+		"| h-idle @10000 | 3 | 10000 | 2.00 (1.00–3.00) |",
+		"| h-idle @19000 | 3 | 19000 | 4.00 (2.00–6.00) |",
 		"| h-msg | 2 | 0 | 200 (100–300) |",
-		"| idle run | runs | sessions |",
+		"| idle run | runs | sessions held |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())

@@ -175,7 +175,8 @@ func (m *msgRun) sender(ctx context.Context, g, senders int, rate float64, end t
 // chat messages between them for the window, then waits for stragglers.
 func (s *shard) messages(ctx context.Context) error {
 	lo, hi := s.cfg.span(s.cfg.shard, s.cfg.n)
-	conns, failed, errs, took := s.ramp(ctx, s.cfg.options(true), lo, hi, s.cfg.rate/float64(s.cfg.shards), s.cfg.rampConc)
+	errs := &errorCounts{}
+	conns, failed, took := s.ramp(ctx, s.cfg.options(true), lo, hi, s.cfg.rate/float64(s.cfg.shards), s.cfg.rampConc, errs)
 	conns = compactConns(conns)
 	m := &msgRun{conns: conns, jids: make([][]byte, len(conns))}
 	defer func() {

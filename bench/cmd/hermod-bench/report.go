@@ -32,19 +32,28 @@ type report struct {
 	Connect struct {
 		OK     int            `json:"ok"`
 		Failed int            `json:"failed"`
-		Secs   float64        `json:"secs"` // slowest shard
+		Secs   float64        `json:"secs"` // slowest shard, summed over stages
 		Errors map[string]int `json:"errors,omitempty"`
 	} `json:"connect"`
 
-	Idle     *idleFigures    `json:"idle,omitempty"`
+	Idle     []*idleFigures  `json:"idle,omitempty"` // one per stage (--checkpoints, then --n)
 	Login    *loginFigures   `json:"login,omitempty"`
 	Messages *messageFigures `json:"messages,omitempty"`
 	Harness  *harnessFigures `json:"harness"`
 }
 
+// idleFigures are one stage of an idle run: the sessions held at a checkpoint.
 type idleFigures struct {
-	Alive                int     `json:"alive"`
-	Dead                 int     `json:"dead"`
+	Target      int     `json:"target"`
+	Connected   int     `json:"connected"`
+	Failed      int     `json:"failed"`
+	ConnectSecs float64 `json:"connect_secs"` // this stage's ramp, slowest shard
+	After       sample  `json:"after"`
+	AfterGC     *sample `json:"after_gc,omitempty"`
+
+	Alive int `json:"alive"` // last stage only: sessions that answered a ping at the end
+	Dead  int `json:"dead"`
+
 	RSSPerSession        float64 `json:"rss_per_session_bytes"`
 	AnonPerSession       float64 `json:"rss_anon_per_session_bytes"`
 	RSSPerSessionGC      float64 `json:"rss_per_session_after_gc_bytes,omitempty"`
@@ -52,13 +61,15 @@ type idleFigures struct {
 	SlabPerSession       float64 `json:"slab_per_session_bytes"`         // both loopback ends
 	ServerSkmemPerSock   float64 `json:"server_skmem_per_socket_bytes"`
 	ServerSockets        int     `json:"server_sockets"`
-	ConnectCPUPerLogin   float64 `json:"server_cpu_ms_per_login"`
+	ConnectCPUPerLogin   float64 `json:"server_cpu_ms_per_login"` // whole run so far
 	ServerRSSAfter       int64   `json:"server_rss_after_bytes"`
 	ServerRSSBefore      int64   `json:"server_rss_before_bytes"`
 	ServerFDsAfter       int     `json:"server_fds_after"`
 	ServerThreadsAfter   int     `json:"server_threads_after"`
-	ConnectRatePerSec    float64 `json:"connect_rate_per_sec"`
+	ConnectRatePerSec    float64 `json:"connect_rate_per_sec"` // this stage's ramp
 	HarnessRSSPerSession float64 `json:"harness_rss_per_session_bytes"`
+	HarnessCPU           float64 `json:"harness_cpu_secs"`
+	ServerCPU            float64 `json:"server_cpu_secs"`
 }
 
 type loginFigures struct {
@@ -104,23 +115,34 @@ type harnessFigures struct {
 	Server float64 `json:"server_cpu_secs"`
 }
 
+// addReady records the shards' cumulative connection counts after a stage.
 func (r *report) addReady(evs []event) {
+	r.Connect.OK, r.Connect.Failed = 0, 0
 	r.Connect.Errors = map[string]int{}
 	for _, e := range evs {
 		r.Connect.OK += e.Connected
 		r.Connect.Failed += e.Failed
-		r.Connect.Secs = max(r.Connect.Secs, e.ConnectSecs)
 		for k, v := range e.Errors {
 			r.Connect.Errors[k] += v
 		}
 	}
+	r.Connect.Secs += r.stageSecs(evs)
+}
+
+// stageSecs returns the slowest shard's ramp time of one stage.
+func (r *report) stageSecs(evs []event) float64 {
+	var secs float64
+	for _, e := range evs {
+		secs = max(secs, e.ConnectSecs)
+	}
+	return secs
 }
 
 func (r *report) addVerified(evs []event) {
-	r.Idle = &idleFigures{}
+	last := r.Idle[len(r.Idle)-1]
 	for _, e := range evs {
-		r.Idle.Alive += e.Alive
-		r.Idle.Dead += e.Dead
+		last.Alive += e.Alive
+		last.Dead += e.Dead
 	}
 }
 
@@ -182,27 +204,36 @@ func (r *report) finish() {
 	r.Harness = h
 	switch r.Scenario {
 	case "idle":
-		f := r.Idle
-		n := r.Connect.OK
-		b, a := r.Before, r.After
-		f.RSSPerSession = per(a.Server.RSS-b.Server.RSS, n)
-		f.AnonPerSession = per(a.Server.RSSAnon-b.Server.RSSAnon, n)
-		if r.AfterGC != nil {
-			f.RSSPerSessionGC = per(r.AfterGC.Server.RSS-b.Server.RSS, n)
+		b := r.Before
+		for _, f := range r.Idle {
+			n, a := f.Connected, f.After
+			f.RSSPerSession = per(a.Server.RSS-b.Server.RSS, n)
+			f.AnonPerSession = per(a.Server.RSSAnon-b.Server.RSSAnon, n)
+			if f.AfterGC != nil {
+				f.RSSPerSessionGC = per(f.AfterGC.Server.RSS-b.Server.RSS, n)
+			}
+			f.SockstatPerSession = per(a.Sockstat.MemBytes()-b.Sockstat.MemBytes(), n)
+			f.SlabPerSession = per(a.Slab.Bytes()-b.Slab.Bytes(), n)
+			f.ServerSockets = a.Sockets.Sockets
+			f.ServerSkmemPerSock = per(a.Sockets.Bytes, a.Sockets.Sockets)
+			f.ConnectCPUPerLogin = per(int64(a.Server.CPU-b.Server.CPU), n) / 1e6
+			f.ServerRSSAfter, f.ServerRSSBefore = a.Server.RSS, b.Server.RSS
+			f.ServerFDsAfter, f.ServerThreadsAfter = a.Server.FDs, a.Server.Threads
+			f.HarnessRSSPerSession = per(a.harnessRSS(), n)
+			f.HarnessCPU = (a.harnessCPU() - b.harnessCPU()).Seconds()
+			f.ServerCPU = (a.Server.CPU - b.Server.CPU).Seconds()
 		}
-		f.SockstatPerSession = per(a.Sockstat.MemBytes()-b.Sockstat.MemBytes(), n)
-		f.SlabPerSession = per(a.Slab.Bytes()-b.Slab.Bytes(), n)
-		f.ServerSockets = a.Sockets.Sockets
-		f.ServerSkmemPerSock = per(a.Sockets.Bytes, a.Sockets.Sockets)
-		f.ConnectCPUPerLogin = per(int64(a.Server.CPU-b.Server.CPU), n) / 1e6
-		f.ServerRSSAfter, f.ServerRSSBefore = a.Server.RSS, b.Server.RSS
-		f.ServerFDsAfter, f.ServerThreadsAfter = a.Server.FDs, a.Server.Threads
-		if r.Connect.Secs > 0 {
-			f.ConnectRatePerSec = float64(n) / r.Connect.Secs
+		for k, f := range r.Idle {
+			prev := 0
+			if k > 0 {
+				prev = r.Idle[k-1].Connected
+			}
+			if f.ConnectSecs > 0 {
+				f.ConnectRatePerSec = float64(f.Connected-prev) / f.ConnectSecs
+			}
 		}
-		f.HarnessRSSPerSession = per(h.RSS, n)
-		h.CPU = (a.harnessCPU() - b.harnessCPU()).Seconds()
-		h.Server = (a.Server.CPU - b.Server.CPU).Seconds()
+		last := r.Idle[len(r.Idle)-1]
+		h.CPU, h.Server = last.HarnessCPU, last.ServerCPU
 	case "login":
 		f := r.Login
 		f.ServerCPU = (r.After.Server.CPU - r.Start.Server.CPU).Seconds()
@@ -246,19 +277,22 @@ func (r *report) print(w io.Writer) {
 	printErrors(w, r.Connect.Errors)
 	switch r.Scenario {
 	case "idle":
-		f := r.Idle
-		fmt.Fprintf(w, "   alive at the end %d, dead %d\n", f.Alive, f.Dead)
-		fmt.Fprintf(w, "   server RSS %.1f -> %.1f MiB: %.2f KiB per session (anon %.2f KiB)",
-			float64(f.ServerRSSBefore)/(1<<20), float64(f.ServerRSSAfter)/(1<<20), kib(f.RSSPerSession), kib(f.AnonPerSession))
-		if r.AfterGC != nil {
-			fmt.Fprintf(w, "; after a forced GC %.2f KiB", kib(f.RSSPerSessionGC))
+		for _, f := range r.Idle {
+			fmt.Fprintf(w, "   -- %d sessions (target %d, %d failed), ramp %.0f/s\n", f.Connected, f.Target, f.Failed, f.ConnectRatePerSec)
+			fmt.Fprintf(w, "   server RSS %.1f -> %.1f MiB: %.2f KiB per session (anon %.2f KiB)",
+				float64(f.ServerRSSBefore)/(1<<20), float64(f.ServerRSSAfter)/(1<<20), kib(f.RSSPerSession), kib(f.AnonPerSession))
+			if f.AfterGC != nil {
+				fmt.Fprintf(w, "; after a forced GC %.2f KiB", kib(f.RSSPerSessionGC))
+			}
+			fmt.Fprintf(w, "\n   kernel per session (client and server ends): sockstat TCP mem %.2f KiB, slab tcp_sock+inode %.2f KiB\n",
+				kib(f.SockstatPerSession), kib(f.SlabPerSession))
+			fmt.Fprintf(w, "   server sockets: %d, skmem %.0f B each; server fds %d, threads %d\n",
+				f.ServerSockets, f.ServerSkmemPerSock, f.ServerFDsAfter, f.ServerThreadsAfter)
+			fmt.Fprintf(w, "   server CPU %.2f s for the logins so far (%.3f ms each); harness CPU %.2f s, RSS %.0f MiB\n",
+				f.ServerCPU, f.ConnectCPUPerLogin, f.HarnessCPU, f.HarnessRSSPerSession*float64(f.Connected)/(1<<20))
 		}
-		fmt.Fprintf(w, "\n   kernel per session (client and server ends): sockstat TCP mem %.2f KiB, slab tcp_sock+inode %.2f KiB\n",
-			kib(f.SockstatPerSession), kib(f.SlabPerSession))
-		fmt.Fprintf(w, "   server sockets: %d, skmem %.0f B each; server fds %d, threads %d\n",
-			f.ServerSockets, f.ServerSkmemPerSock, f.ServerFDsAfter, f.ServerThreadsAfter)
-		fmt.Fprintf(w, "   server CPU %.2f s for the logins (%.3f ms each); harness CPU %.2f s, RSS %.0f MiB\n",
-			r.Harness.Server, f.ConnectCPUPerLogin, r.Harness.CPU, float64(r.Harness.RSS)/(1<<20))
+		last := r.Idle[len(r.Idle)-1]
+		fmt.Fprintf(w, "   alive at the end %d, dead %d\n", last.Alive, last.Dead)
 	case "login":
 		f := r.Login
 		fmt.Fprintf(w, "   logins %d ok, %d failed in %.1f s: %.0f/s; server CPU %.2f s: %.0f logins per CPU-second\n",

@@ -41,6 +41,7 @@ type event struct {
 const (
 	cmdGo     = "go"
 	cmdVerify = "verify"
+	cmdNext   = "next"
 	cmdStop   = "stop"
 )
 
@@ -153,10 +154,10 @@ func (c *config) source(i int) net.IP {
 }
 
 // ramp logs in accounts lo..hi-1 at rate per second with at most conc logins in
-// flight. conns[i] is the session of account lo+i, nil if its login failed.
-func (s *shard) ramp(ctx context.Context, o *client.Options, lo, hi int, rate float64, conc int) ([]*client.Conn, int, *errorCounts, time.Duration) {
+// flight, adding failures to errs. conns[i] is the session of account lo+i, nil if
+// its login failed.
+func (s *shard) ramp(ctx context.Context, o *client.Options, lo, hi int, rate float64, conc int, errs *errorCounts) ([]*client.Conn, int, time.Duration) {
 	conns := make([]*client.Conn, hi-lo)
-	errs := &errorCounts{}
 	var failed atomic.Int64
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -192,7 +193,7 @@ func (s *shard) ramp(ctx context.Context, o *client.Options, lo, hi int, rate fl
 	}
 	close(jobs)
 	wg.Wait()
-	return conns, int(failed.Load()), errs, time.Since(start)
+	return conns, int(failed.Load()), time.Since(start)
 }
 
 // compactConns drops the nil entries of failed logins.
@@ -212,14 +213,27 @@ func abortAll(conns []*client.Conn) {
 	}
 }
 
-// idle holds sessions until the driver has sampled the server, then proves them alive.
+// idle holds sessions, stage by stage, until the driver has sampled the server, then
+// proves them alive.
 func (s *shard) idle(ctx context.Context) error {
-	lo, hi := s.cfg.span(s.cfg.shard, s.cfg.n)
-	conns, failed, errs, took := s.ramp(ctx, s.cfg.options(true), lo, hi, s.cfg.rate/float64(s.cfg.shards), s.cfg.rampConc)
-	conns = compactConns(conns)
-	defer abortAll(conns)
-	if err := s.emit(event{Ev: "ready", Connected: len(conns), Failed: failed, Errors: errs.snapshot(), ConnectSecs: took.Seconds()}); err != nil {
-		return err
+	lo, _ := s.cfg.span(s.cfg.shard, s.cfg.n)
+	var conns []*client.Conn
+	defer func() { abortAll(conns) }()
+	errs := &errorCounts{}
+	held, failed := 0, 0
+	for k, target := range s.cfg.stages() {
+		if k > 0 {
+			if err := s.await(ctx, cmdNext); err != nil {
+				return err
+			}
+		}
+		want := s.cfg.share(s.cfg.shard, target)
+		got, f, took := s.ramp(ctx, s.cfg.options(true), lo+held, lo+want, s.cfg.rate/float64(s.cfg.shards), s.cfg.rampConc, errs)
+		held, failed = want, failed+f
+		conns = append(conns, compactConns(got)...)
+		if err := s.emit(event{Ev: "ready", Connected: len(conns), Failed: failed, Errors: errs.snapshot(), ConnectSecs: took.Seconds()}); err != nil {
+			return err
+		}
 	}
 	if err := s.await(ctx, cmdVerify); err != nil {
 		return err

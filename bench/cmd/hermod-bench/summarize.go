@@ -28,7 +28,17 @@ func summarize(paths []string, w io.Writer) error {
 				f.Close()
 				return fmt.Errorf("summarize: %s: %w", p, err)
 			}
-			reps = append(reps, &r)
+			if r.Scenario != "idle" {
+				reps = append(reps, &r)
+				continue
+			}
+			// One row per stage: label @sessions.
+			for _, st := range r.Idle {
+				c := r
+				c.Label = fmt.Sprintf("%s @%d", r.Label, st.Target)
+				c.Idle = []*idleFigures{st}
+				reps = append(reps, &c)
+			}
 		}
 		err = sc.Err()
 		f.Close()
@@ -97,12 +107,12 @@ type column struct {
 
 var columns = map[string][]column{
 	"idle": {
-		{"sessions", "%.0f", func(r *report) float64 { return float64(r.Idle.Alive) }},
-		{"RSS/session KiB", "%.2f", func(r *report) float64 { return r.Idle.RSSPerSession / 1024 }},
-		{"kernel sockstat/session KiB (both ends)", "%.2f", func(r *report) float64 { return r.Idle.SockstatPerSession / 1024 }},
-		{"kernel slab/session KiB (both ends)", "%.2f", func(r *report) float64 { return r.Idle.SlabPerSession / 1024 }},
-		{"server CPU ms/login", "%.2f", func(r *report) float64 { return r.Idle.ConnectCPUPerLogin }},
-		{"logins/s while ramping", "%.0f", func(r *report) float64 { return r.Idle.ConnectRatePerSec }},
+		{"sessions held", "%.0f", func(r *report) float64 { return float64(r.Idle[0].Connected) }},
+		{"RSS/session KiB", "%.2f", func(r *report) float64 { return r.Idle[0].RSSPerSession / 1024 }},
+		{"kernel sockstat/session KiB (both ends)", "%.2f", func(r *report) float64 { return r.Idle[0].SockstatPerSession / 1024 }},
+		{"kernel slab/session KiB (both ends)", "%.2f", func(r *report) float64 { return r.Idle[0].SlabPerSession / 1024 }},
+		{"server CPU ms/login", "%.2f", func(r *report) float64 { return r.Idle[0].ConnectCPUPerLogin }},
+		{"logins/s while ramping", "%.0f", func(r *report) float64 { return r.Idle[0].ConnectRatePerSec }},
 	},
 	"login": {
 		{"logins/s", "%.0f", func(r *report) float64 { return r.Login.PerSec }},
