@@ -45,6 +45,10 @@ type conn struct {
 	// stamped), for resources that come online later; nil when unavailable.
 	lastPres atomic.Pointer[[]byte]
 
+	// idle is the sweeper's idle mark: idleActive after traffic, idleMarked after one
+	// quiet sweep period, idleCompacted once buffers were released.
+	idle atomic.Uint32
+
 	// deadline is the UnixNano time after which the sweeper times the connection out
 	// (0: none). Written on the loop, read by the sweeper goroutine.
 	deadline atomic.Int64
@@ -55,6 +59,20 @@ type conn struct {
 	tasks       []func()
 	wakePending bool
 	dead        bool
+}
+
+const (
+	idleActive uint32 = iota
+	idleMarked
+	idleCompacted
+)
+
+// compact releases what a quiet connection need not hold: crypto/tls's empty record
+// buffers. On the loop.
+func (c *conn) compact() {
+	if c.tlsState == tlsReady && !c.closing {
+		c.tls.Compact()
+	}
 }
 
 const (
@@ -187,6 +205,9 @@ func (c *conn) onTraffic(data []byte) {
 	}
 	if len(data) > 0 {
 		c.lis.meter.BytesIn(len(data))
+		if c.idle.Load() != idleActive {
+			c.idle.Store(idleActive)
+		}
 	}
 	switch c.tlsState {
 	case tlsNone:
@@ -323,6 +344,7 @@ func (c *conn) handshakeDone(err error) {
 	c.stanzaStart = -1
 	c.setDeadline(c.lis.handshakeTimeout)
 	c.readTLS()
+	c.tls.Compact() // the handshake's buffers are empty now and not needed again
 }
 
 // Resource returns the bound resource; the router reads it from any goroutine, which

@@ -300,16 +300,30 @@ func (s *Server) shutdown() {
 func (s *Server) sweep(done <-chan struct{}) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	// A connection is compacted after one to two idleSweeps periods without traffic.
+	const idleSweeps = 5
+	tick := 0
 	for {
 		select {
 		case <-done:
 			return
 		case now := <-t.C:
 			n := now.UnixNano()
+			tick++
+			idleCheck := tick%idleSweeps == 0
 			s.conns.Range(func(c *conn, _ struct{}) bool {
 				if d := c.deadline.Load(); d != 0 && d < n {
 					c.deadline.Store(0)
 					c.post(c.timedOut)
+				}
+				if idleCheck {
+					switch c.idle.Load() {
+					case idleActive:
+						c.idle.Store(idleMarked)
+					case idleMarked:
+						c.idle.Store(idleCompacted)
+						c.post(c.compact)
+					}
 				}
 				return true
 			})
