@@ -1,0 +1,114 @@
+// Command hermod is the Hermod XMPP server and its administration tool.
+//
+//	hermod [serve] [--config FILE] [--domain D] [--c2s ADDR] [--c2s-tls ADDR]
+//	               [--http ADDR] [--admin ADDR] [--data DIR]
+//	hermod check-config FILE
+//	hermod user add JID PASSWORD      (PASSWORD "-" reads it from standard input)
+//	hermod user del JID
+//	hermod user passwd JID PASSWORD
+//	hermod user list DOMAIN
+//	hermod user import FILE.csv       (FILE "-" is standard input)
+//
+// The user commands go through a running server's admin API with --admin ADDR, and
+// otherwise open the embedded store in --data DIR (default: the config's data_dir,
+// else ./hermod-data) directly, which only works while no server has it open.
+//
+// Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+//
+// This package only wires things together: the command functions parse arguments,
+// load configuration and call the packages that do the work (engine, engine/config,
+// engine/admin, engine/admin/accounts, backends/embedded). They take their standard
+// streams as arguments and never call os.Exit, so tests run them in-process.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// stdio are a command's standard streams.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// usageError is a command-line or configuration problem: exit code 2. config
+// problems print no usage text: the file, not the command line, is wrong.
+type usageError struct {
+	err    error
+	config bool
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+const usageText = `usage:
+  hermod [serve] [--config FILE] [--domain D] [--c2s ADDR] [--c2s-tls ADDR]
+                 [--http ADDR] [--admin ADDR] [--data DIR]
+  hermod check-config FILE
+  hermod user add JID PASSWORD        PASSWORD "-" reads it from standard input
+  hermod user del JID
+  hermod user passwd JID PASSWORD
+  hermod user list DOMAIN
+  hermod user import FILE.csv         FILE "-" reads standard input
+user commands take --admin ADDR (a running server's admin listener) or
+--data DIR / --config FILE (open the embedded store directly).
+`
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, io stdio) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serveCommand(ctx, args, io)
+	case "check-config":
+		err = checkConfigCommand(args, io)
+	case "user":
+		err = userCommand(ctx, args, io)
+	case "help", "-h", "--help":
+		fmt.Fprint(io.out, usageText)
+		return exitOK
+	default:
+		err = usagef("unknown command %q", cmd)
+	}
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(io.err, "hermod %s: %v\n", cmd, err)
+		if !ue.config {
+			fmt.Fprint(io.err, usageText)
+		}
+		return exitUsage
+	}
+	fmt.Fprintf(io.err, "hermod %s: %v\n", cmd, err)
+	return exitRuntime
+}
