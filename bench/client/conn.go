@@ -237,26 +237,25 @@ func (c *Conn) Ping(timeout time.Duration) error {
 	}
 }
 
-// Close ends the stream politely: it sends </stream:stream>, waits up to wait for the
-// server to close its side, and closes the socket with SO_LINGER 0 so that no
-// TIME_WAIT entry holds the client's port (a login loop would otherwise run out of
+// Close ends the stream: it sends </stream:stream>, waits up to wait for the server to
+// close its side (wait 0: not at all), and closes the socket with SO_LINGER 0 so that
+// no TIME_WAIT entry holds the client's port (a login loop would otherwise run out of
 // ports). Call it from the reading goroutine, or when no goroutine reads.
 func (c *Conn) Close(wait time.Duration) error {
 	if c.closed {
 		return nil
 	}
-	var err error
-	if wait > 0 {
+	_ = c.rw.SetDeadline(time.Now().Add(max(wait, time.Second)))
+	_, err := c.rw.Write([]byte("</stream:stream>"))
+	if err == nil && wait > 0 {
 		_ = c.rw.SetDeadline(time.Now().Add(wait))
-		if _, err = c.rw.Write([]byte("</stream:stream>")); err == nil {
-			for {
-				if _, err = c.ReadStanza(); err != nil {
-					break
-				}
+		for {
+			if _, err = c.ReadStanza(); err != nil {
+				break
 			}
-			if errors.Is(err, ErrStreamClosed) {
-				err = nil
-			}
+		}
+		if errors.Is(err, ErrStreamClosed) {
+			err = nil
 		}
 	}
 	c.Abort()

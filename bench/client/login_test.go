@@ -405,3 +405,36 @@ func TestReadsCutAnywhere(t *testing.T) {
 		client.Close()
 	}
 }
+
+func TestCloseWithoutWaiting(t *testing.T) {
+	got := make(chan string, 1)
+	addr := serve(t, func(p *peer) {
+		p.expect("xmlns:stream='http://etherx.jabber.org/streams'>")
+		p.send(srvHeader + "<stream:features>" + mechs + "</stream:features>")
+		p.expect("</auth>")
+		p.send("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+		p.expect("streams'>")
+		p.send(srvHeader + bindFeats)
+		p.expect("</iq>")
+		p.send("<iq type='result' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>u@localhost/r1</jid></bind></iq>")
+		got <- p.expect("</stream:stream>")
+		// The server never answers: the client must not wait for it.
+		time.Sleep(700 * time.Millisecond)
+	})
+	c, err := Login(context.Background(), &Options{Addr: addr, Domain: "localhost", Resource: "r1", Timeout: 5 * time.Second}, nil, "u", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if err := c.Close(0); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 500*time.Millisecond {
+		t.Fatalf("Close(0) took %v", d)
+	}
+	select {
+	case <-got:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the server never saw </stream:stream>")
+	}
+}

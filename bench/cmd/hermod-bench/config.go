@@ -44,6 +44,7 @@ type config struct {
 	jsonOut, label       string
 	timeout, loginTimout time.Duration
 	drain                time.Duration
+	closeWait            time.Duration
 }
 
 func parseConfig(cmd string, args []string) (*config, error) {
@@ -79,6 +80,7 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	fs.StringVar(&c.label, "label", "", "label recorded with the result (server name, variant)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "bound on the whole run")
 	fs.DurationVar(&c.loginTimout, "login-timeout", 30*time.Second, "bound on one login")
+	fs.DurationVar(&c.closeWait, "close-wait", 2*time.Second, "login: how long a cycle waits for the server to close its stream (0: reset at once after </stream:stream>)")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "messages: wait for messages in flight after the window")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -19,9 +19,6 @@ type loginResult struct {
 	Latency *stats.Histogram `json:"latency"` // one whole cycle: connect to closed
 }
 
-// closeWait bounds the polite close of a login cycle.
-const closeWait = 2 * time.Second
-
 // login runs connect-authenticate-bind-close cycles. Before it reports ready it logs
 // every account of the shard in once, so that SCRAM keys are cached on both sides and
 // the measured window holds no client-side PBKDF2.
@@ -34,7 +31,7 @@ func (s *shard) login(ctx context.Context) error {
 	for _, c := range warm {
 		if c != nil {
 			ok++
-			_ = c.Close(closeWait)
+			_ = c.Close(s.cfg.closeWait)
 		}
 	}
 	if err := s.emit(event{Ev: "ready", Connected: ok, Failed: failed, Errors: errs.snapshot(), ConnectSecs: took.Seconds()}); err != nil {
@@ -59,7 +56,7 @@ func (s *shard) login(ctx context.Context) error {
 				t0 := time.Now()
 				c, err := client.Login(ctx, o, s.cfg.source(i), s.cfg.user(lo+i), s.cfg.password)
 				if err == nil {
-					err = c.Close(closeWait)
+					err = c.Close(s.cfg.closeWait)
 				}
 				if err != nil {
 					failN.Add(1)

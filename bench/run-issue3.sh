@@ -1,0 +1,451 @@
+#!/usr/bin/env bash
+# Reproduce every server figure of issue 3 (BENCHMARKS.md): Hermod, ejabberd 23.01 and
+# Prosody 0.12 side by side on this machine, in one run.
+#
+#   bench/run-issue3.sh [--out DIR] [--servers hermod,ejabberd,prosody] [--reps N]
+#                       [--reps19k N] [--quick]
+#
+# It builds hermod and hermod-bench, starts each server on loopback ports of its own,
+# provisions accounts, runs the idle, login and messages scenarios, collects one JSON
+# line per run in DIR/results.jsonl, the harness output in DIR/bench.txt, a CPU profile
+# of Hermod under message load in DIR/hermod-messages.pprof (with its top in
+# DIR/hermod-messages-top.txt), the machine description in DIR/machine.txt, and the
+# per-label medians in DIR/summary.md. Everything it started is stopped on exit, error
+# and interrupt included. Each harness run is bounded by --timeout.
+#
+# Per server (REPS runs each unless said otherwise):
+#   idle      plaintext and STARTTLS, PLAIN, resource + presence: the first run ramps to
+#             19,000 sessions over 2 shards and samples at 10,000 and 19,000; the other
+#             REPS-1 runs stop at 10,000 (the 19k runs are the slow ones: REPS19K of them).
+#             The server is restarted before each run, so RSS starts from a fresh process.
+#   login     plaintext, SCRAM-SHA-256 then PLAIN, accounts login1..login$LOGIN_USERS,
+#             64 cycles in flight (ejabberd takes 100 ms to close a stream: fewer
+#             would measure that wait rather than its CPU).
+#   messages  $MSG_USERS sessions: closed loop (the maximum rate), then open loop at half
+#             the median maximum (the latency figure).
+#
+# Peers run from ../shared/peers/*.sh (never edited); the configuration each script
+# generates in its DIR is edited here so that all three servers run alike:
+#   - STARTTLS optional (plaintext runs possible), PLAIN allowed in the clear;
+#   - message archiving (MAM) off: Hermod has none yet, and every chat message would
+#     otherwise be written to disk by the peers;
+#   - ejabberd stores SCRAM-SHA-256 keys for the login accounts (like Hermod), plain
+#     passwords for the session accounts (the script's default; registering 19,000
+#     accounts with SCRAM keys takes ejabberd about 30 ms each). Prosody 0.12 stores
+#     SHA-256 keys not at all (internal_hashed is SCRAM-SHA-1 only): it keeps the
+#     script's internal_plain and derives SCRAM keys at each login.
+# Hermod uses the same kind of certificate as the peers (RSA 2048, self-signed).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PEERS=${PEERS:-$(cd "$ROOT/.." && pwd)/shared/peers}
+OUT=/tmp/hermod-issue3/$(date -u +%Y%m%dT%H%M%SZ)
+SERVERS=hermod,ejabberd,prosody
+REPS=3
+REPS19K=1
+QUICK=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) OUT=$2; shift 2;;
+    --servers) SERVERS=$2; shift 2;;
+    --reps) REPS=$2; shift 2;;
+    --reps19k) REPS19K=$2; shift 2;;
+    --quick) QUICK=1; shift;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0;;
+    *) echo "unknown option: $1" >&2; exit 2;;
+  esac
+done
+
+# Sizes. --quick is a smoke test of the script itself, not a measurement.
+N_BIG=19000 N_MID=10000 LOGIN_USERS=500 MSG_USERS=2000
+SETTLE=10s WINDOW=10s
+if [ "$QUICK" = 1 ]; then
+  N_BIG=600 N_MID=300 LOGIN_USERS=50 MSG_USERS=200 SETTLE=2s WINDOW=3s REPS=1 REPS19K=1
+fi
+N_ACCOUNTS=$N_BIG
+
+# Loopback ports below the ephemeral range (32768-60999), so that no client socket of
+# this or any other process can be holding them.
+HERMOD_PORT=26422 HERMOD_ADMIN=26488
+EJ_PORT=26222 EJ_HTTP=26280 EJ_DIST=26290
+PR_PORT=26322 PR_HTTP=26380
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+BIN=$OUT/bin
+RESULTS=$OUT/results.jsonl
+chmod 755 "$OUT"   # the peers run as their own users and need to traverse it
+
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/run.log" >&2; }
+
+# The hard limit is 20,000 here; every server and shard inherits it.
+ulimit -n "$(ulimit -Hn)"
+
+HERMOD_PID="" EJ_PID="" PR_PID=""
+
+wait_port() { # port seconds
+  local i
+  for i in $(seq 1 $(($2 * 10))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+stop_pid() { # pid name
+  local pid=$1 i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  log "$2 (pid $pid) ignored SIGTERM for 30 s: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_pid "$HERMOD_PID" hermod
+  stop_pid "$EJ_PID" ejabberd
+  stop_pid "$PR_PID" prosody
+  log "stopped every server this script started; results in $OUT (exit $rc)"
+  exit "$rc"
+}
+trap cleanup EXIT INT TERM
+
+machine_info() {
+  {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+    echo "ram: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+    echo "kernel: $(uname -r)"
+    echo "go: $(go version)"
+    echo "ejabberd: $(dpkg-query -W -f '${Version}' ejabberd 2>/dev/null || echo absent)"
+    echo "prosody: $(dpkg-query -W -f '${Version}' prosody 2>/dev/null || echo absent)"
+    echo "erlang: $(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null || echo absent)"
+    echo "hermod commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . 2>/dev/null || echo ' (+ uncommitted changes)')"
+    echo "open files (hard): $(ulimit -Hn)"
+    echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  } > "$OUT/machine.txt"
+  cat "$OUT/machine.txt" >&2
+}
+
+build() {
+  log "building hermod and hermod-bench"
+  mkdir -p "$BIN"
+  (cd "$ROOT" && go build -o "$BIN/hermod" ./cmd/hermod && go build -o "$BIN/hermod-bench" ./bench/cmd/hermod-bench)
+}
+
+# bench LABEL ARGS...: one harness run; its JSON line goes to results.jsonl.
+bench() {
+  local label=$1; shift
+  log "run $label"
+  "$BIN/hermod-bench" run --label "$label" --json "$RESULTS" --timeout 20m "$@" 2>>"$OUT/bench.log" | tee -a "$OUT/bench.txt"
+}
+
+# median_of LABEL FIELD (a jq path into one result line)
+median_of() {
+  jq -s --arg l "$1" "[.[] | select(.label == \$l) | $2] | sort | if length == 0 then 0 else .[(length - 1) / 2 | floor] end" "$RESULTS"
+}
+
+# ---------------------------------------------------------------- Hermod
+H=$OUT/hermod
+HERMOD_SERVE=()
+
+hermod_setup() {
+  log "hermod: configuration, certificate, $N_ACCOUNTS + $LOGIN_USERS accounts"
+  mkdir -p "$H/certs"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost" -keyout "$H/certs/key.pem" -out "$H/certs/cert.pem" >/dev/null 2>&1
+  cat > "$H/hermod.toml" <<CFG
+# generated by bench/run-issue3.sh
+[general]
+hosts = ["localhost"]
+data_dir = "$H/data"
+loglevel = "warn"
+[[listen.c2s]]
+address = "127.0.0.1"
+port = $HERMOD_PORT
+tls = "starttls"
+[admin]
+address = "127.0.0.1:$HERMOD_ADMIN"
+[tls]
+certfile = "$H/certs/cert.pem"
+keyfile = "$H/certs/key.pem"
+CFG
+  {
+    for i in $(seq 1 "$N_ACCOUNTS"); do echo "user$i@localhost,password"; done
+    for i in $(seq 1 "$LOGIN_USERS"); do echo "login$i@localhost,password"; done
+  } > "$H/users.csv"
+  "$BIN/hermod" user import "$H/users.csv" --config "$H/hermod.toml" | tail -1
+  HERMOD_SERVE=("$BIN/hermod" serve --config "$H/hermod.toml")
+  if ! hermod_start; then
+    # Until `hermod serve` runs the engine (cmd/hermod is being finished), start the
+    # engine from a stopgap main built outside the repository.
+    log "hermod serve does not run yet ($(tail -1 "$H/serve.log")): using a stopgap main"
+    hermod_stopgap
+    hermod_start || { tail -5 "$H/serve.log" >&2; return 1; }
+  fi
+  hermod_stop
+}
+
+hermod_stopgap() {
+  local d=$OUT/hermodsrv
+  mkdir -p "$d"
+  cat > "$d/main.go" <<'GO'
+// Stopgap: the engine with the embedded store and the admin listener (pprof), as
+// `hermod serve` will run it.
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hermod-im/hermod/backends/embedded"
+	"github.com/hermod-im/hermod/engine"
+	"github.com/hermod-im/hermod/engine/admin"
+	"github.com/hermod-im/hermod/engine/config"
+)
+
+func main() {
+	path := flag.String("config", "", "config file")
+	flag.Parse()
+	cfg, err := config.Load(*path)
+	if err != nil {
+		panic(err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := embedded.Open(cfg.General.DataDir, embedded.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	a := admin.New(admin.Options{Addr: cfg.Admin.Address})
+	if err := a.Start(); err != nil {
+		panic(err)
+	}
+	srv, err := engine.New(cfg, log, engine.Options{Store: st})
+	if err != nil {
+		panic(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Serve(ctx); err != nil {
+		panic(err)
+	}
+}
+GO
+  printf 'module hermodsrv\n\ngo 1.26.0\n\nrequire github.com/hermod-im/hermod v0.0.0\n\nreplace github.com/hermod-im/hermod => %s\n' "$ROOT" > "$d/go.mod"
+  cp "$ROOT/go.sum" "$d/go.sum"
+  (cd "$d" && GOFLAGS=-mod=mod GOPROXY=off go build -o "$BIN/hermodsrv" .)
+  HERMOD_SERVE=("$BIN/hermodsrv" -config "$H/hermod.toml")
+}
+
+hermod_start() {
+  "${HERMOD_SERVE[@]}" > "$H/serve.log" 2>&1 &
+  HERMOD_PID=$!
+  echo "$HERMOD_PID" > "$H/hermod.pid"
+  if wait_port "$HERMOD_PORT" 15 && kill -0 "$HERMOD_PID" 2>/dev/null; then
+    return 0
+  fi
+  stop_pid "$HERMOD_PID" hermod
+  HERMOD_PID=""
+  return 1
+}
+hermod_stop() { stop_pid "$HERMOD_PID" hermod; HERMOD_PID=""; }
+
+# ---------------------------------------------------------------- ejabberd
+E=$OUT/ejabberd
+
+ej_start() {
+  "$E/ejabberdctl" start >>"$E/logs/start.log" 2>&1 </dev/null
+  wait_port "$EJ_PORT" 60 && wait_port "$EJ_HTTP" 30 || { log "ejabberd did not start"; tail -20 "$E/logs/ejabberd.log" >&2; return 1; }
+  EJ_PID=$(cat "$E/ejabberd.pid")
+}
+ej_stop() {
+  stop_pid "$EJ_PID" ejabberd
+  EJ_PID=""
+}
+
+ej_format() { # plain|scram
+  sed -i "s/^auth_password_format: .*/auth_password_format: $1/" "$E/ejabberd.yml"
+}
+
+# ej_register FIRST LAST PREFIX: mod_http_api /api/register (what peers/bulk-accounts.sh
+# calls), over 8 keep-alive connections instead of a curl process per account.
+ej_register() {
+  python3 - "$EJ_HTTP" "$1" "$2" "$3" <<'PY'
+import http.client, json, sys, threading
+port, first, last, prefix = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+lock, nxt, errs = threading.Lock(), [first], []
+def work():
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    while True:
+        with lock:
+            i = nxt[0]; nxt[0] += 1
+        if i > last:
+            return
+        c.request("POST", "/api/register", json.dumps({"user": f"{prefix}{i}", "host": "localhost", "password": "password"}),
+                  {"Content-Type": "application/json"})
+        r = c.getresponse(); body = r.read()
+        if r.status != 200 and b"already" not in body and b"conflict" not in body:
+            with lock: errs.append((i, r.status, body[:200]))
+ts = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+if errs:
+    sys.exit(f"{len(errs)} registrations failed, first: {errs[0]}")
+PY
+}
+
+ej_setup() {
+  log "ejabberd: start via peers/ejabberd.sh, configure, $LOGIN_USERS SCRAM + $N_ACCOUNTS plain accounts"
+  rm -rf "$E"
+  EJ_PID=$("$PEERS/ejabberd.sh" --dir "$E" --c2s-port "$EJ_PORT" --http-port "$EJ_HTTP" --dist-port "$EJ_DIST")
+  ej_stop
+  python3 - "$E/ejabberd.yml" <<'PY'
+import re, sys
+p = sys.argv[1]; s = open(p).read()
+s = s.replace("    starttls_required: true\n", "    starttls: true\n")
+s = s.replace("auth_password_format: plain\n", "auth_password_format: scram\nauth_scram_hash: sha256\n")
+s = re.sub(r"  mod_mam:\n(    .*\n)+", "", s)
+s = s.replace("    access_mam:\n      - allow\n", "").replace("    default_room_options:\n      mam: true\n", "")
+s = s.replace("loglevel: info", "loglevel: warning")
+open(p, "w").write(s)
+PY
+  ej_start
+  ej_register 1 "$LOGIN_USERS" login
+  ej_stop
+  ej_format plain
+  ej_start
+  ej_register 1 "$N_ACCOUNTS" user
+  ej_stop
+}
+
+# ---------------------------------------------------------------- Prosody
+P=$OUT/prosody
+
+pr_start() {
+  local run_as=()
+  [ "$(id -u)" = 0 ] && run_as=(setpriv --reuid=prosody --regid=prosody --init-groups --reset-env)
+  nohup "${run_as[@]}" prosody -F --config "$P/prosody.cfg.lua" >>"$P/stdout.log" 2>&1 </dev/null &
+  PR_PID=$!
+  wait_port "$PR_PORT" 30 || { log "prosody did not start"; tail -20 "$P/prosody.log" >&2; return 1; }
+}
+pr_stop() { stop_pid "$PR_PID" prosody; PR_PID=""; }
+
+pr_setup() {
+  log "prosody: start via peers/prosody.sh, configure, $N_ACCOUNTS + $LOGIN_USERS accounts"
+  rm -rf "$P"
+  PR_PID=$("$PEERS/prosody.sh" --dir "$P" --c2s-port "$PR_PORT" --http-port "$PR_HTTP")
+  pr_stop
+  python3 - "$P/prosody.cfg.lua" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+s = s.replace("c2s_require_encryption = true", "c2s_require_encryption = false")
+s = s.replace("allow_unencrypted_plain_auth = false", "allow_unencrypted_plain_auth = true")
+s = s.replace('"ping"; "register"; "mam";', '"ping"; "register";')
+s = s.replace('  modules_enabled = { "muc_mam" }\n', "")
+s = s.replace('levels = { min = "info" }', 'levels = { min = "warn" }')
+open(p, "w").write(s)
+PY
+  "$PEERS/bulk-accounts.sh" prosody "$P" "$N_ACCOUNTS" user >/dev/null
+  "$PEERS/bulk-accounts.sh" prosody "$P" "$LOGIN_USERS" login >/dev/null
+}
+
+# ---------------------------------------------------------------- scenarios
+# run_server NAME PORT START STOP [extra idle flags...]
+run_server() {
+  local name=$1 port=$2 start=$3 stop=$4; shift 4
+  local pidfile tls tlsflag rep half maxrate
+  for tls in plain starttls; do
+    tlsflag=()
+    [ "$tls" = starttls ] && tlsflag=(--starttls)
+    for rep in $(seq 1 "$REPS"); do
+      $start
+      if [ "$rep" -le "$REPS19K" ]; then
+        bench "$name-idle-$tls" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario idle \
+          --n "$N_BIG" --checkpoints "$N_MID" --shards 2 --rate 5000 --settle "$SETTLE" "${tlsflag[@]}" "$@"
+      else
+        bench "$name-idle-$tls" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario idle \
+          --n "$N_MID" --shards 1 --rate 5000 --settle "$SETTLE" "${tlsflag[@]}" "$@"
+      fi
+      $stop
+    done
+  done
+
+  $start
+  local mech
+  for mech in SCRAM-SHA-256 PLAIN; do
+    for rep in $(seq 1 "$REPS"); do
+      bench "$name-login-$mech" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario login \
+        --mech "$mech" --user-prefix login --login-users "$LOGIN_USERS" --concurrency 64 --duration "$WINDOW"
+    done
+  done
+  for rep in $(seq 1 "$REPS"); do
+    bench "$name-messages-max" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario messages \
+      --n "$MSG_USERS" --rate 5000 --window 200 --duration "$WINDOW"
+  done
+  maxrate=$(median_of "$name-messages-max" .messages.delivered_per_sec)
+  half=$(awk -v m="$maxrate" 'BEGIN { printf "%d", m / 2 }')
+  log "$name: median maximum $maxrate delivered/s; latency runs at $half/s"
+  for rep in $(seq 1 "$REPS"); do
+    bench "$name-messages-half" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario messages \
+      --n "$MSG_USERS" --rate 5000 --msg-rate "$half" --duration "$WINDOW"
+  done
+  if [ "$name" = hermod ]; then
+    # A run of its own, so that profiling does not disturb the figures above.
+    log "hermod: CPU profile of a maximum-rate message run"
+    (sleep 3; curl -sS -o "$OUT/hermod-messages.pprof" "http://127.0.0.1:$HERMOD_ADMIN/debug/pprof/profile?seconds=8") &
+    local curl_pid=$!
+    bench hermod-messages-profiled --server "127.0.0.1:$port" --server-pid "$HERMOD_PID" --scenario messages \
+      --n "$MSG_USERS" --rate 5000 --window 200 --duration 12s
+    wait "$curl_pid" || log "hermod: no profile"
+    if [ -s "$OUT/hermod-messages.pprof" ]; then
+      go tool pprof -top -nodecount=45 "${HERMOD_SERVE[0]}" "$OUT/hermod-messages.pprof" > "$OUT/hermod-messages-top.txt" 2>/dev/null || true
+      go tool pprof -top -cum -nodecount=45 "${HERMOD_SERVE[0]}" "$OUT/hermod-messages.pprof" > "$OUT/hermod-messages-cum.txt" 2>/dev/null || true
+    fi
+  fi
+  $stop
+}
+
+server_pid() {
+  case $1 in
+    hermod) echo "$HERMOD_PID";;
+    ejabberd) echo "$EJ_PID";;
+    prosody) echo "$PR_PID";;
+  esac
+}
+
+# ---------------------------------------------------------------- main
+machine_info
+build
+T0=$(date +%s)
+IFS=, read -r -a servers <<<"$SERVERS"
+for s in "${servers[@]}"; do
+  case $s in
+    hermod) hermod_setup;;
+    ejabberd) ej_setup;;
+    prosody) pr_setup;;
+    *) echo "unknown server $s" >&2; exit 2;;
+  esac
+done
+log "provisioning took $(( $(date +%s) - T0 )) s"
+T1=$(date +%s)
+for s in "${servers[@]}"; do
+  case $s in
+    hermod) run_server hermod "$HERMOD_PORT" hermod_start hermod_stop --gc-url "http://127.0.0.1:$HERMOD_ADMIN/debug/pprof/heap?gc=1";;
+    ejabberd) run_server ejabberd "$EJ_PORT" ej_start ej_stop;;
+    prosody) run_server prosody "$PR_PORT" pr_start pr_stop;;
+  esac
+done
+log "benchmarks took $(( $(date +%s) - T1 )) s"
+"$BIN/hermod-bench" summarize "$RESULTS" > "$OUT/summary.md"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+cat "$OUT/summary.md"
