@@ -41,21 +41,35 @@
 // Inside a stanza Keep returns the stanza's start, so the stanza stays whole
 // in the buffer until its last token; MaxStanzaBytes bounds how much that is.
 //
+// # Stanzas
+//
+// The routing path does not need the elements inside stanzas. [Scanner.NextStanza]
+// is the same loop with every rule enforced, but it reports only top-level
+// events: the stream header, each complete stanza as one StartTag token
+// (StanzaEnd set, Stanza its bytes, the top element's name and attributes),
+// whitespace between stanzas, and the stream's end. It costs markedly less
+// than calling Next for every token.
+//
 // # Tokens
 //
 // A [Token] is a start tag, an end tag, character data or a CDATA section.
 // Its slices alias the caller's buffer (Space may alias the scanner's arena)
 // and are valid only until the buffer changes or Next, Shift, Reset or
 // Recycle is called again. The attributes of the last start tag are read with
-// [Scanner.NumAttrs], [Scanner.Attr] and [Scanner.AttrValue]; values are raw,
-// and [Unescape] or [UnescapeAttr] decode them into a buffer the caller
-// sizes. Raw slices of consecutive tokens are contiguous in the stream, so a
+// [Scanner.NumAttrs], [Scanner.Attr] and [Scanner.AttrValue] from a copy of
+// the tag that the scanner owns; values are raw, and [Unescape] or
+// [UnescapeAttr] decode them into a buffer the caller sizes. Raw slices of consecutive tokens are contiguous in the stream, so a
 // stanza is exactly the bytes the client sent, ready to route unchanged.
 //
 // Whitespace between stanzas (keepalives) comes back as Text at depth 0 as
 // soon as it arrives, possibly in several pieces; everything else comes back
 // whole. The XML declaration and whitespace outside the stream header
 // produce no tokens.
+//
+// The scanner keeps no reference to the caller's buffer once a call returns,
+// so the buffer may be pooled and reused freely, and an idle connection's
+// scanner pins nothing of it. [Scanner.Compact] also releases the scanner's
+// own spare capacity while a connection is idle.
 //
 // # Namespaces
 //

@@ -93,6 +93,18 @@ func record(s *Scanner, t Token) rec {
 // chunking by design), and the final error (nil when input ran out).
 func feed(tb testing.TB, s *Scanner, input []byte, sizes ...int) ([]rec, error) {
 	tb.Helper()
+	return feedWith(tb, s, (*Scanner).Next, input, sizes...)
+}
+
+// feedStanzas is feed with NextStanza.
+func feedStanzas(tb testing.TB, s *Scanner, input []byte, sizes ...int) ([]rec, error) {
+	tb.Helper()
+	return feedWith(tb, s, (*Scanner).NextStanza, input, sizes...)
+}
+
+// feedWith is feed with the given read method.
+func feedWith(tb testing.TB, s *Scanner, next func(*Scanner, []byte) (Token, error), input []byte, sizes ...int) ([]rec, error) {
+	tb.Helper()
 	var out []rec
 	buf := make([]byte, 0, 64)
 	rest := input
@@ -109,22 +121,31 @@ func feed(tb testing.TB, s *Scanner, input []byte, sizes ...int) ([]rec, error) 
 		buf = append(buf, rest[:n]...)
 		rest = rest[n:]
 		for {
-			t, err := s.Next(buf)
-			if errors.Is(err, ErrNeedMore) {
-				break
-			}
-			if err != nil {
+			t, err := next(s, buf)
+			more := errors.Is(err, ErrNeedMore)
+			if err != nil && !more {
 				return merge(out), err
 			}
-			out = append(out, record(s, t))
-			if t.Raw == nil || len(t.Raw) == 0 {
-				tb.Fatalf("empty token %v", out[len(out)-1])
+			if !more {
+				out = append(out, record(s, t))
+				if t.Raw == nil || len(t.Raw) == 0 {
+					tb.Fatalf("empty token %v", out[len(out)-1])
+				}
 			}
+			// Drop what the scanner no longer needs, also in the middle
+			// of a token when it needs more input.
 			keep := s.Keep()
 			copy(buf, buf[keep:])
+			// Scribble over the vacated tail: nothing may still read it.
+			for i := len(buf) - keep; i < len(buf); i++ {
+				buf[i] = '!'
+			}
 			buf = buf[:len(buf)-keep]
 			if err := s.Shift(keep); err != nil {
 				tb.Fatalf("Shift(Keep()): %v", err)
+			}
+			if more {
+				break
 			}
 		}
 		if len(rest) == 0 {

@@ -141,7 +141,6 @@ func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 		spOff: spOff, spLen: spLen,
 		end: s.pos,
 	}
-	s.shown = s.nattr
 	if self {
 		// Declarations on an empty element end with it. The bytes stay
 		// in the arena's spare capacity until the next push, so Space
@@ -162,6 +161,9 @@ func (s *Scanner) finishStart(b []byte, self bool) uint8 {
 	if !e.inBuf {
 		e.nameOff = len(s.arena)
 		s.arena = append(s.arena, b[s.elem0:s.elem1]...)
+	}
+	if depth == s.stanzaAt {
+		s.saveTop(b, spOff, spLen)
 	}
 	s.open = append(s.open, e)
 	s.state = stContent
@@ -224,61 +226,4 @@ func (s *Scanner) popElem(top *openElem) {
 	s.arena = s.arena[:top.arenaMark]
 	s.binds = s.binds[:top.bindMark]
 	s.defOff, s.defLen = top.prevDefOff, top.prevDefLen
-}
-
-// Attr is one attribute of a start tag. Its slices alias the caller's buffer
-// (Prefix, Local, Value) and the scanner's arena (Space): they are valid
-// until the next Next, Shift, Reset or Recycle.
-type Attr struct {
-	Prefix, Local []byte
-	Space         []byte // resolved namespace; empty for unprefixed attributes
-	Value         []byte // raw value between the quotes: see Unescape
-}
-
-// NumAttrs returns the number of attributes of the last token returned by
-// Next if it was a StartTag, namespace declarations included, else 0. Call it
-// on the scanner's goroutine.
-func (s *Scanner) NumAttrs() int { return s.shown }
-
-// Attr returns attribute i (0 <= i < NumAttrs()) of the last StartTag, in
-// document order. Namespace declarations are included, as encoding/xml's
-// RawToken reports them: xmlns='u' has Local "xmlns" and no Prefix, xmlns:p
-// has Prefix "xmlns" and Local "p"; both have the xmlns namespace as Space.
-// It returns the zero Attr if i is out of range. Call it on the scanner's
-// goroutine.
-func (s *Scanner) Attr(i int) Attr {
-	if i < 0 || i >= s.shown {
-		return Attr{}
-	}
-	a := &s.attrs[i]
-	b := s.buf
-	at := Attr{Value: b[a.v0:a.v1:a.v1]}
-	if a.colon > 0 {
-		at.Prefix = b[a.n0 : a.n0+a.colon : a.n0+a.colon]
-		at.Local = b[a.n0+a.colon+1 : a.n1 : a.n1]
-	} else {
-		at.Local = b[a.n0:a.n1:a.n1]
-	}
-	if a.spLen > 0 {
-		at.Space = s.arena[a.spOff : a.spOff+a.spLen : a.spOff+a.spLen]
-	}
-	return at
-}
-
-// AttrValue returns the raw value of the last StartTag's attribute with the
-// given namespace name (empty for unprefixed attributes) and local name. It
-// does not allocate. Call it on the scanner's goroutine.
-func (s *Scanner) AttrValue(space, local string) ([]byte, bool) {
-	b := s.buf
-	for k := range s.attrs[:s.shown] {
-		a := &s.attrs[k]
-		l := b[a.n0:a.n1]
-		if a.colon > 0 {
-			l = b[a.n0+a.colon+1 : a.n1]
-		}
-		if string(l) == local && string(s.arena[a.spOff:a.spOff+a.spLen]) == space {
-			return b[a.v0:a.v1:a.v1], true
-		}
-	}
-	return nil, false
 }

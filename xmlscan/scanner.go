@@ -186,7 +186,8 @@ type pending struct {
 	kind                 Kind
 	depth                int
 	self, stanza, stream bool
-	n0, colon, n1        int // name for tags
+	top                  bool // the start tag of a stanza (saved in s.top)
+	n0, colon, n1        int  // name for tags
 	spOff, spLen         int32
 	end                  int // index after the token's last byte (s.pos, or less for partial text)
 }
@@ -200,7 +201,6 @@ type pending struct {
 type Scanner struct {
 	lim        Limits
 	stanzaAt   int // open-element count at which a start tag begins a stanza
-	buf        []byte
 	state      uint8
 	pos        int   // next byte to examine
 	tok        int   // start of the token being scanned (== pos between tokens)
@@ -209,7 +209,11 @@ type Scanner struct {
 	off        int64 // absolute stream offset of buf[0]
 	work       int64 // bytes examined, for the linearity tests
 	err        *Error
-	shown      int // attributes visible through Attr (0 unless last token was a StartTag)
+	shown      int       // attributes visible through Attr (0 unless last token was a StartTag)
+	shownTop   bool      // Attr reads s.top rather than s.attrs and s.tag
+	tag        []byte    // copy of the last start tag returned, for Attr
+	tagBase    int       // buf index that tag[0] had
+	top        stanzaTop // the start tag of the current or last stanza
 	tk         pending
 	nameStart  int // name being scanned
 	colon      int // its colon, relative to nameStart; 0 if none
@@ -284,7 +288,6 @@ func (s *Scanner) restart() {
 	s.nattr = 0
 	s.rb = 0
 	s.refPhase = 0
-	s.buf = nil
 	s.open = s.open[:0]
 	s.binds = s.binds[:s.bindsBase]
 	s.arena = s.arena[:s.arenaBase]
@@ -323,12 +326,17 @@ func (s *Scanner) Shift(n int) error {
 	s.elem0 -= n
 	s.elem1 -= n
 	s.refStart -= n
-	for k := range s.attrs[:s.nattr] {
-		a := &s.attrs[k]
-		a.n0 -= n
-		a.n1 -= n
-		a.v0 -= n
-		a.v1 -= n
+	if s.inStartTag() {
+		// The attributes of the partial start tag. The record of the
+		// attribute in progress is adjusted too: it may hold its name
+		// and the start of its value.
+		for k := range s.attrs[:min(s.nattr+1, len(s.attrs))] {
+			a := &s.attrs[k]
+			a.n0 -= n
+			a.n1 -= n
+			a.v0 -= n
+			a.v1 -= n
+		}
 	}
 	for k := range s.open {
 		if e := &s.open[k]; e.inBuf {
@@ -336,9 +344,11 @@ func (s *Scanner) Shift(n int) error {
 		}
 	}
 	s.shown = 0
-	s.buf = nil
 	return nil
 }
+
+// inStartTag reports whether the scanner stopped inside a start tag.
+func (s *Scanner) inStartTag() bool { return s.state >= stElemName && s.state <= stTagSlash }
 
 type shiftError struct{ n, keep int }
 
@@ -407,7 +417,21 @@ func (s *Scanner) NextInto(buf []byte, t *Token) error {
 		return ErrBufferShrunk
 	}
 	s.shown = 0
-	s.buf = buf
+	switch s.advance(buf) {
+	case rToken:
+		s.fill(buf, t)
+		return nil
+	case rMore:
+		return ErrNeedMore
+	default:
+		return s.err
+	}
+}
+
+// advance runs the state machine until a token is complete (rToken: s.tk
+// describes [s.tok, s.tk.end)), the input runs out (rMore), or the stream
+// breaks (rErr, s.err set).
+func (s *Scanner) advance(buf []byte) uint8 {
 	for {
 		// Window the buffer so that no stanza, and no token outside
 		// stanzas, can grow past MaxStanzaBytes: scanning stops at the
@@ -451,46 +475,54 @@ func (s *Scanner) NextInto(buf []byte, t *Token) error {
 		switch r {
 		case rToken:
 			s.work += int64(s.pos - start)
-			// Every field is written: *t may hold the previous token.
-			tk := &s.tk
-			t.Kind = tk.kind
-			t.Depth = tk.depth
-			t.SelfClosing = tk.self
-			t.StanzaEnd = tk.stanza
-			t.StreamEnd = tk.stream
-			t.Prefix, t.Local, t.Space, t.Stanza = nil, nil, nil, nil
-			if tk.kind <= EndTag {
-				if tk.colon > 0 {
-					t.Prefix = buf[tk.n0 : tk.n0+tk.colon]
-					t.Local = buf[tk.n0+tk.colon+1 : tk.n1]
-				} else {
-					t.Local = buf[tk.n0:tk.n1]
-				}
-				if tk.spLen > 0 {
-					t.Space = s.arena[tk.spOff : tk.spOff+tk.spLen : tk.spOff+tk.spLen]
-				}
-			}
-			if tk.stanza {
-				t.Stanza = buf[s.stz:tk.end]
-				s.inStanza = false
-			}
-			t.Raw = buf[s.tok:tk.end]
-			t.Start = s.tok
-			s.tok = tk.end
-			return nil
+			return rToken
 		case rNext:
 			s.work += int64(s.pos - start)
 		case rMore:
 			s.work += int64(len(b) - start)
 			if len(b) < len(buf) {
 				s.fail(PolicyViolation, len(b), msgStanzaBytes)
-				return s.err
+				return rErr
 			}
-			return ErrNeedMore
+			return rMore
 		default:
-			return s.err
+			return rErr
 		}
 	}
+}
+
+// fill writes the token that advance completed into *t, makes the
+// attributes of a start tag visible, and moves past the token.
+func (s *Scanner) fill(buf []byte, t *Token) {
+	// Every field is written: *t may hold the previous token.
+	tk := &s.tk
+	t.Kind = tk.kind
+	t.Depth = tk.depth
+	t.SelfClosing = tk.self
+	t.StanzaEnd = tk.stanza
+	t.StreamEnd = tk.stream
+	t.Prefix, t.Local, t.Space, t.Stanza = nil, nil, nil, nil
+	if tk.kind <= EndTag {
+		if tk.colon > 0 {
+			t.Prefix = buf[tk.n0 : tk.n0+tk.colon]
+			t.Local = buf[tk.n0+tk.colon+1 : tk.n1]
+		} else {
+			t.Local = buf[tk.n0:tk.n1]
+		}
+		if tk.spLen > 0 {
+			t.Space = s.arena[tk.spOff : tk.spOff+tk.spLen : tk.spOff+tk.spLen]
+		}
+		if tk.kind == StartTag && s.nattr > 0 {
+			s.showAttrs(buf, tk)
+		}
+	}
+	if tk.stanza {
+		t.Stanza = buf[s.stz:tk.end]
+		s.inStanza = false
+	}
+	t.Raw = buf[s.tok:tk.end]
+	t.Start = s.tok
+	s.tok = tk.end
 }
 
 // textDepth is the depth reported for character data at the current point.

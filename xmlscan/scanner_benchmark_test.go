@@ -19,6 +19,22 @@ type cpuMeter struct {
 	stanzas int
 }
 
+// warm runs one untimed pass so that the scanner's buffers have grown to
+// the stream's needs before measurement.
+func warm(s *Scanner, in []byte) {
+	for {
+		if _, err := s.Next(in); err != nil {
+			break
+		}
+	}
+	s.Recycle()
+	for {
+		if _, err := s.NextStanza(in); err != nil {
+			break
+		}
+	}
+}
+
 func startMeter(b *testing.B, size, stanzas int) *cpuMeter {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
@@ -54,6 +70,7 @@ func BenchmarkScanner(b *testing.B) {
 	in := benchStream
 	stanzas := countStanzas(in)
 	s := New(Limits{})
+	warm(s, in)
 	m := startMeter(b, len(in), stanzas)
 	for b.Loop() {
 		s.Recycle()
@@ -76,6 +93,7 @@ func BenchmarkScannerInto(b *testing.B) {
 	in := benchStream
 	stanzas := countStanzas(in)
 	s := New(Limits{})
+	warm(s, in)
 	var t Token
 	m := startMeter(b, len(in), stanzas)
 	for b.Loop() {
@@ -92,6 +110,69 @@ func BenchmarkScannerInto(b *testing.B) {
 	m.stop()
 }
 
+// BenchmarkScannerStanza reads the same stream with NextStanza, the
+// routing path's call: stanzas are validated whole and only top-level
+// events come back.
+func BenchmarkScannerStanza(b *testing.B) {
+	in := benchStream
+	stanzas := countStanzas(in)
+	s := New(Limits{})
+	warm(s, in)
+	m := startMeter(b, len(in), stanzas)
+	for b.Loop() {
+		s.Recycle()
+		for {
+			_, err := s.NextStanza(in)
+			if err != nil {
+				if !errors.Is(err, ErrNeedMore) {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	m.stop()
+}
+
+// BenchmarkScannerStanzaMTU is BenchmarkScannerMTU with NextStanza: reads
+// of 1500 bytes, consumed bytes shifted out after every event, and the
+// stanza's attributes looked at.
+func BenchmarkScannerStanzaMTU(b *testing.B) {
+	in := benchStream
+	stanzas := countStanzas(in)
+	s := New(Limits{})
+	warm(s, in)
+	buf := make([]byte, 0, 64<<10)
+	m := startMeter(b, len(in), stanzas)
+	for b.Loop() {
+		s.Recycle()
+		buf = buf[:0]
+		for off := 0; off < len(in); {
+			end := min(off+1500, len(in))
+			buf = append(buf, in[off:end]...)
+			off = end
+			for {
+				_, err := s.NextStanza(buf)
+				if err != nil {
+					if !errors.Is(err, ErrNeedMore) {
+						b.Fatal(err)
+					}
+					break
+				}
+				for i := 0; i < s.NumAttrs(); i++ {
+					_ = s.Attr(i)
+				}
+				k := s.Keep()
+				buf = buf[:copy(buf, buf[k:])]
+				if err := s.Shift(k); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	m.stop()
+}
+
 // BenchmarkScannerMTU feeds the stream in 1500-byte reads, as a server sees
 // it, shifting consumed bytes out after every stanza like a connection
 // buffer, and looks at every attribute.
@@ -99,6 +180,7 @@ func BenchmarkScannerMTU(b *testing.B) {
 	in := benchStream
 	stanzas := countStanzas(in)
 	s := New(Limits{})
+	warm(s, in)
 	buf := make([]byte, 0, 64<<10)
 	m := startMeter(b, len(in), stanzas)
 	for b.Loop() {
