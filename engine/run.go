@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -42,7 +43,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if cfg.Admin.Address != "" {
 		opts := accounts.ForConfig(cfg, store)
 		// A running server keeps a core for its clients during an import.
-		opts.Workers = max(1, cfg.Workers.EffectiveSize()/4)
+		opts.Workers = max(1, runtime.GOMAXPROCS(0)/2)
 		users, err := accounts.New(opts)
 		if err != nil {
 			return fmt.Errorf("engine: accounts: %w", err)

@@ -201,7 +201,7 @@ func TestCheckConfig(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "h.toml")
-	doc := "[general]\nloglevel = \"loud\"\n\n[[listen.c2s]]\ntls = \"direct\"\n"
+	doc := "[general]\nloglevel = \"loud\"\n\n[[listen.c2s]]\ntls = \"sometimes\"\n"
 	if err := os.WriteFile(bad, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}

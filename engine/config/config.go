@@ -207,7 +207,7 @@ func Default() *Config {
 			LogFormat:       "text",
 			ShutdownTimeout: Dur(15 * time.Second),
 		},
-		Listen: Listen{C2S: []C2S{DefaultC2S()}},
+		Listen: Listen{C2S: []C2S{DefaultC2S(), DefaultC2SDirect()}},
 		Admin:  Admin{Address: "127.0.0.1:8088"},
 		TLS:    TLS{MinVersion: "1.2"},
 		Auth: Auth{
@@ -236,6 +236,14 @@ func DefaultC2S() C2S {
 		IdleTimeout:      Dur(10 * time.Minute),
 		MaxConnections:   0,
 	}
+}
+
+// DefaultC2SDirect is Default's second listener: direct TLS (XEP-0368) on 5223.
+func DefaultC2SDirect() C2S {
+	l := DefaultC2S()
+	l.Port = DefaultC2SDirectPort
+	l.TLS = TLSDirect
+	return l
 }
 
 // DefaultHTTP is the values every [[listen.http]] entry starts from.

@@ -29,7 +29,6 @@ func TestParseErrors(t *testing.T) {
 		{"duration in second entry", "[[listen.c2s]]\n[[listen.c2s]]\nport = 5\nhandshake_timeout = 5\n", 4, "listen.c2s[1].handshake_timeout", "quoted string"},
 		{"bad tls mode", "[[listen.c2s]]\nport = 5222\ntls = \"startls\"\n", 3, "listen.c2s[0].tls", `use one of "starttls", "starttls_required", "direct", "none"`},
 		{"port range", "[[listen.c2s]]\nport = 70000\n", 2, "listen.c2s[0].port", "from 1 to 65535"},
-		{"direct without cert", "[[listen.c2s]]\ntls = \"direct\"\n", 2, "listen.c2s[0].tls", "needs a certificate"},
 		{"stanza size too small", "[[listen.c2s]]\nmax_stanza_size = 100\n", 2, "listen.c2s[0].max_stanza_size", "from 10000"},
 		{"zero handshake timeout", "[[listen.c2s]]\nhandshake_timeout = \"0s\"\n", 2, "listen.c2s[0].handshake_timeout", "greater than 0"},
 		{"address not IP", "[[listen.c2s]]\naddress = \"example.com\"\n", 2, "listen.c2s[0].address", "not an IP address"},

@@ -162,9 +162,6 @@ func (c *Config) validateListen(ec *errs, p path) {
 		validIP(ec, lp.key("address"), l.Address)
 		intRange(ec, lp.key("port"), l.Port, 1, 65535)
 		oneOf(ec, lp.key("tls"), l.TLS, c2sTLSModes)
-		if (l.TLS == TLSStartTLSRequired || l.TLS == TLSDirect) && !c.TLS.HasCertificates() {
-			ec.at(lp.key("tls"), "tls = %q needs a certificate: set [tls] certfile and keyfile, or add [[tls.certificates]]", l.TLS)
-		}
 		intRange(ec, lp.key("max_stanza_size"), l.MaxStanzaSize, minStanzaSize, maxStanzaSize)
 		if l.HandshakeTimeout.D <= 0 {
 			ec.at(lp.key("handshake_timeout"), "must be greater than 0 (an unbounded handshake lets idle sockets pile up)")
@@ -181,9 +178,6 @@ func (c *Config) validateListen(ec *errs, p path) {
 		validIP(ec, lp.key("address"), l.Address)
 		intRange(ec, lp.key("port"), l.Port, 1, 65535)
 		oneOf(ec, lp.key("tls"), l.TLS, httpTLSModes)
-		if l.TLS == TLSDirect && !c.TLS.HasCertificates() {
-			ec.at(lp.key("tls"), "tls = \"direct\" needs a certificate: set [tls] certfile and keyfile, or add [[tls.certificates]]")
-		}
 		for _, k := range []struct{ key, v string }{{"websocket_path", l.WebSocketPath}, {"bosh_path", l.BOSHPath}} {
 			if k.v != "" && !strings.HasPrefix(k.v, "/") {
 				ec.at(lp.key(k.key), "a path must start with '/' (or be \"\" to disable)")
