@@ -42,7 +42,7 @@ func (c *conn) appendMechanisms(b []byte) []byte {
 
 // onSASL handles <auth/>, <response/> and <abort/> (RFC 6120 6.4).
 func (c *conn) onSASL(local string, raw []byte) scanNext {
-	el, err := stanza.Parse(raw)
+	el, err := stanza.ParseIn(raw, nsClient)
 	if err != nil {
 		c.streamError(stanza.StreamError{Condition: stanza.StreamNotWellFormed})
 		return scanMore
@@ -213,7 +213,7 @@ func (c *conn) onPreBindIQ(raw []byte) {
 		c.streamError(stanza.StreamError{Condition: stanza.StreamNotWellFormed})
 		return
 	}
-	el, err := stanza.Parse(raw)
+	el, err := stanza.ParseIn(raw, nsClient)
 	if err != nil {
 		c.streamError(stanza.StreamError{Condition: stanza.StreamNotWellFormed})
 		return

@@ -32,7 +32,7 @@ func (c *conn) serverIQ(raw []byte, h *stanza.Header, ownAccount bool) {
 	if typ == "result" || typ == "error" {
 		return
 	}
-	el, err := stanza.Parse(raw)
+	el, err := stanza.ParseIn(raw, nsClient)
 	if err != nil {
 		c.replyError(raw, h, stanza.BadRequest)
 		return

@@ -293,7 +293,7 @@ func (c *conn) broadcastGone() {
 // presencePriority reads <priority/> (RFC 6121 4.7.2.3): an integer in -128..127,
 // 0 when absent or invalid.
 func presencePriority(raw []byte) int8 {
-	el, err := stanza.Parse(raw)
+	el, err := stanza.ParseIn(raw, nsClient)
 	if err != nil {
 		return 0
 	}
