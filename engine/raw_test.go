@@ -134,3 +134,30 @@ func TestHandshakeTimeout(t *testing.T) {
 		t.Fatalf("idle unauthenticated connection: %q", got)
 	}
 }
+
+// Stanzas without their own xmlns are in the stream's jabber:client namespace: the
+// priority must be read from exactly what slixmpp and most clients send.
+func TestPriorityWithoutXmlns(t *testing.T) {
+	ts := startServer(t)
+	users(ts, "alice", "bob")
+	a := rawLogin(t, ts, "alice", "a")
+	low := rawLogin(t, ts, "bob", "low")
+	high := rawLogin(t, ts, "bob", "high")
+	low.send("<presence><priority>1</priority></presence>")
+	low.readUntil("</presence>")
+	high.send("<presence><priority>7</priority></presence>")
+	high.readUntil("bob@localhost/low")
+	a.send("<message to='bob@localhost' type='chat' id='p'><body>best only</body></message>")
+	high.readUntil("best only")
+	_ = low.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	buf := make([]byte, 4096)
+	for {
+		n, err := low.c.Read(buf)
+		if strings.Contains(string(buf[:n]), "best only") {
+			t.Fatal("the lower-priority resource got the message too")
+		}
+		if err != nil {
+			break
+		}
+	}
+}
