@@ -226,3 +226,14 @@ func TestCheckFiles(t *testing.T) {
 		t.Fatalf("CheckFiles() = %v, want an error at line 3 on tls.keyfile", err)
 	}
 }
+
+// A file without [[listen.c2s]] keeps both default listeners as they are.
+func TestDefaultListenersSurviveAFile(t *testing.T) {
+	c, err := Parse([]byte("[general]\nloglevel = \"debug\"\n"), "t.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Listen.C2S) != 2 || c.Listen.C2S[1].TLS != TLSDirect || c.Listen.C2S[1].Port != DefaultC2SDirectPort {
+		t.Fatalf("listeners = %+v", c.Listen.C2S)
+	}
+}

@@ -99,7 +99,13 @@ func kindName(k unstable.Kind) string {
 // zero can be a meaningful setting (idle_timeout = "0s"), so presence in the index,
 // not zeroness, decides.
 func (c *Config) fillEntryDefaults() {
+	// Entries only the defaults supplied (the file has no [[listen.c2s]]) are complete
+	// already; filling them from DefaultC2S would turn the direct-TLS one into STARTTLS.
+	fileC2S := c.idx.has(path{}.key("listen").key("c2s"))
 	for i := range c.Listen.C2S {
+		if !fileC2S {
+			break
+		}
 		p := path{}.key("listen").key("c2s").index(i)
 		def := DefaultC2S()
 		if !c.idx.has(p.key("port")) && c.Listen.C2S[i].TLS == TLSDirect {
