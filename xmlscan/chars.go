@@ -10,19 +10,19 @@ const (
 	clPlain   = 0
 	clLT      = 1 // <
 	clAmp     = 2 // &
-	clRBrack  = 3 // ]  (text only: start of a possible ]]>)
-	clGT      = 4 // >  (text only: end of a possible ]]>)
+	clRBrack  = 3 // ]  (CDATA only: start of a possible ]]>)
+	clGT      = 4 // >  (text and CDATA: end of a possible ]]>)
 	clQuote   = 5 // ' or "  (attribute values only)
 	clCtl     = 6 // C0 control other than tab, LF, CR: never a Char
 	clNonASCI = 7 // first byte of a multi-byte UTF-8 sequence (or garbage)
 )
 
-// textClass classifies bytes of character data between tags.
+// textClass classifies bytes of character data between tags. ']' is plain:
+// the scanners look back for "]]" when they meet '>'.
 var textClass = func() (t [256]uint8) {
 	fillCommon(&t)
 	t['<'] = clLT
 	t['&'] = clAmp
-	t[']'] = clRBrack
 	t['>'] = clGT
 	return t
 }()

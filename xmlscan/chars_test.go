@@ -29,8 +29,16 @@ func TestDecodeCharMatchesUTF8(t *testing.T) {
 		if st != wst || (st != mbIncomplete && n != wn) {
 			t.Fatalf("% x: got (%d,%d), want (%d,%d)", b, n, st, wn, wst)
 		}
-		if k := utf8Common(b, 0); k > 0 && (st != mbOK || n != k) {
-			t.Fatalf("% x: utf8Common %d but decodeChar (%d,%d)", b, k, n, st)
+		// skipMulti reads a word when it can: check it on b alone and
+		// padded with ASCII, which ends any sequence.
+		for _, p := range [][]byte{b, append(append([]byte(nil), b...), 'a', 'a', 'a')} {
+			want := 0
+			if n, st := decodeChar(p); st == mbOK {
+				want = n
+			}
+			if k := skipMulti(p, 0); k != want {
+				t.Fatalf("% x: skipMulti %d, want %d", p, k, want)
+			}
 		}
 	}
 	// Every lead byte alone, every 2-byte and 3-byte sequence with a
@@ -60,24 +68,28 @@ func TestDecodeCharMatchesUTF8(t *testing.T) {
 	}
 }
 
-func naiveSkip(b []byte, i int, class *[256]uint8) int {
+// naiveSkip is the specification of skipText and skipAttr: skip ASCII
+// bytes that stop reports false for and complete, valid multi-byte Chars.
+func naiveSkip(b []byte, i int, stop func(byte) bool) int {
 	for i < len(b) {
 		c := b[i]
 		if c < 0x80 {
-			if class[c] != clPlain {
+			if stop(c) {
 				return i
 			}
 			i++
 			continue
 		}
-		k := utf8Common(b, i)
-		if k == 0 {
+		n, st := decodeChar(b[i:])
+		if st != mbOK {
 			return i
 		}
-		i += k
+		i += n
 	}
 	return i
 }
+
+func textStop(c byte) bool { return textClass[c] != clPlain }
 
 func TestSkipMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -92,11 +104,14 @@ func TestSkipMatchesNaive(t *testing.T) {
 			}
 		}
 		for i := 0; i <= len(b); i++ {
-			if got, want := skipText(b, i), naiveSkip(b, i, &textClass); got != want {
+			if got, want := skipText(b, i), naiveSkip(b, i, textStop); got != want {
 				t.Fatalf("skipText(%q, %d) = %d, want %d", b, i, got, want)
 			}
-			if got, want := skipAttr(b, i), naiveSkip(b, i, &attrClass); got != want {
-				t.Fatalf("skipAttr(%q, %d) = %d, want %d", b, i, got, want)
+			for _, q := range []byte{'\'', '"'} {
+				stop := func(c byte) bool { return c == q || attrClass[c] != clPlain && attrClass[c] != clQuote }
+				if got, want := skipAttr(b, i, q), naiveSkip(b, i, stop); got != want {
+					t.Fatalf("skipAttr(%q, %d, %c) = %d, want %d", b, i, q, got, want)
+				}
 			}
 		}
 	}

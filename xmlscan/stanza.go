@@ -56,6 +56,102 @@ func (s *Scanner) NextStanza(buf []byte) (Token, error) {
 		}
 		// An event inside a stanza: validated, nothing to report.
 		s.tok = tk.end
+		if s.state == stContent && s.inStanza {
+			switch s.stanzaLoop(buf) {
+			case rToken:
+				s.fillStanza(buf, &t)
+				return t, nil
+			case rErr:
+				return t, s.err
+			}
+		}
+	}
+}
+
+// stanzaLoop scans the tokens of the open stanza that follow s.pos, as long
+// as they are complete in buf and the fast paths accept them, without
+// building tokens for them. It returns rToken when an end tag completes the
+// stanza (s.tk describes it), or rNext at a token boundary (s.tok == s.pos,
+// state stContent) from which the state machine takes over: at the end of
+// the input, or at anything the fast paths leave to it (errors included),
+// so every verdict and offset still comes from the state machine.
+func (s *Scanner) stanzaLoop(buf []byte) uint8 {
+	b := buf
+	if len(buf)-s.stz > s.lim.MaxStanzaBytes {
+		b = buf[:s.stz+s.lim.MaxStanzaBytes]
+	}
+	i := s.pos
+	start := i
+	for i+1 < len(b) {
+		if b[i] != '<' {
+			j, ok := fastText(b, i)
+			if !ok {
+				break
+			}
+			i = j
+			continue
+		}
+		var r uint8
+		var ok bool
+		if c := b[i+1]; c == '/' {
+			r, ok = s.fastEndTag(b, i+2)
+		} else if nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth {
+			s.nattr = 0
+			r, ok = s.fastStartTag(b, i+1)
+		}
+		if !ok {
+			break
+		}
+		if r == rErr {
+			// A namespace or attribute error found by finishStart,
+			// which the state machine shares.
+			return rErr
+		}
+		i = s.pos
+		s.tok = i
+		if s.tk.stanza {
+			s.work += int64(i - start)
+			return rToken
+		}
+	}
+	s.work += int64(i - start)
+	s.pos, s.tok = i, i
+	s.state = stContent
+	return rNext
+}
+
+// fastText skips the character data at b[i:] up to the '<' that ends it and
+// returns that index and true. It returns false, having changed nothing, on
+// anything it leaves to stepText: the end of b, a character reference, "]]>",
+// a control character, or a non-ASCII character it does not accept.
+func fastText(b []byte, i int) (int, bool) {
+	start := i
+	for {
+		i = skipText(b, i)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch textClass[b[i]] {
+		case clLT:
+			return i, true
+		case clAmp:
+			n := refLen(b[i:])
+			if n == 0 {
+				return 0, false
+			}
+			i += n
+		case clGT:
+			// The text starts at a token boundary: brackets before
+			// start belong to markup, not to a "]]>".
+			if i-start >= 2 && b[i-1] == ']' && b[i-2] == ']' {
+				return 0, false
+			}
+			i++
+		default:
+			// A control character, or a multi-byte sequence skipText
+			// did not accept: incomplete or invalid.
+			return 0, false
+		}
 	}
 }
 

@@ -1,10 +1,5 @@
 package xmlscan
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
-
 // Start and end tags. A start tag is scanned as a sequence of resumable
 // states (name, space, attribute name, '=', quote, value, '/'), so a tag split
 // anywhere continues where it stopped. Attribute positions are recorded as
@@ -227,17 +222,13 @@ func (s *Scanner) stepStartTag(b []byte) uint8 {
 // quote, or into a reference (switching to stAttrRef).
 func (s *Scanner) scanAttrValue(b []byte, i int) (int, uint8) {
 	for {
-		i = skipAttr(b, i)
+		i = skipAttr(b, i, s.quote)
 		if i == len(b) {
 			return i, rMore
 		}
 		c := b[i]
 		switch attrClass[c] {
-		case clQuote:
-			if c != s.quote {
-				i++
-				continue
-			}
+		case clQuote: // s.quote: skipAttr passes the other one
 			a := &s.attrs[s.nattr]
 			a.v1 = i
 			s.nattr++
@@ -246,7 +237,7 @@ func (s *Scanner) scanAttrValue(b []byte, i int) (int, uint8) {
 			return i + 1, rNext
 		case clAmp:
 			s.attrs[s.nattr].amp = true
-			if n := predefinedLen(b[i:]); n > 0 {
+			if n := refLen(b[i:]); n > 0 {
 				i += n
 				continue
 			}
@@ -342,48 +333,5 @@ func (s *Scanner) afterElement(depth int) {
 	default:
 		s.tk.stream = true
 		s.state = stEpilog
-	}
-}
-
-// skipAttr is skipText for attribute values: it stops at quotes, '<', '&',
-// control characters and uncommon multi-byte sequences.
-func skipAttr(b []byte, i int) int {
-	n := len(b)
-	for {
-		var m uint64
-		for n-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			// Bytes below 0x20 or from 0x80, '"' and '&' (22 and 26,
-			// one test with bit 2 set), '\'', '<'.
-			lt := (w - 0x20*ones) &^ w
-			v := (w | 0x04*ones) ^ (0x26 * ones)
-			ap := w ^ (0x27 * ones)
-			la := w ^ (0x3C * ones)
-			m = (lt | w | ((v - ones) &^ v) | ((ap - ones) &^ ap) | ((la - ones) &^ la)) & high
-			if m != 0 {
-				break
-			}
-			i += 8
-		}
-		if m != 0 {
-			i += bits.TrailingZeros64(m) >> 3
-		} else if i == n {
-			return n
-		}
-		c := b[i]
-		if c < 0x80 {
-			if attrClass[c] != clPlain {
-				return i
-			}
-			i++
-			continue
-		}
-		for i < n && b[i] >= 0x80 {
-			k := utf8Common(b, i)
-			if k == 0 {
-				return i
-			}
-			i += k
-		}
 	}
 }

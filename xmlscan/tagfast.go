@@ -1,61 +1,59 @@
 package xmlscan
 
+import "encoding/binary"
+
 // Single-pass fast paths for tags that are complete in the buffer.
 //
-// Most tags arrive whole and are plain: ASCII names, values without
-// character references. For those, one straight pass with local variables
-// beats the resumable state machine, which saves its state at every step.
-// The fast path only ever accepts: on anything it does not handle (the end
-// of the buffer, a non-ASCII name, a character reference, an error of any
-// kind, a limit), it gives up without side effects and the state machine
-// scans the tag from its start. A tag is therefore examined at most twice,
-// and every verdict, error and offset comes from the state machine. The
-// chunking tests hold the two paths to identical results: a single feed
-// takes the fast path, a byte-at-a-time feed the state machine.
+// Most tags arrive whole and are plain: ASCII names, no namespace prefixes,
+// and no declarations other than on a few elements. For those, one straight
+// pass with local variables beats the resumable state machine, which saves
+// its state at every step, and the namespace work reduces to taking the
+// default namespace. The fast path only ever accepts: on anything it does
+// not handle (the end of the buffer, a non-ASCII name, a malformed
+// reference, a duplicate attribute, an error of any kind, a limit), it gives
+// up without side effects and the state machine scans the tag from its
+// start. A tag is therefore examined at most twice, and every verdict, error
+// and offset comes from the state machine or from finishStart, which both
+// paths share. The chunking tests hold the two paths to identical results:
+// a single feed takes the fast path, a byte-at-a-time feed the state
+// machine.
 
-// fastName scans an ASCII qualified name from i and returns the index after
-// it and its colon position relative to i (0 if none), or ok false.
-func fastName(b []byte, i int) (end, colon int, ok bool) {
-	n0 := i
-	if i >= len(b) || nameClass[b[i]]&nbStart == 0 {
-		return 0, 0, false
-	}
-	for i++; i < len(b) && nameClass[b[i]]&nbChar != 0; i++ {
-	}
-	if i < len(b) && b[i] == ':' {
-		colon = i - n0
-		i++
-		if i >= len(b) || nameClass[b[i]]&nbStart == 0 {
-			return 0, 0, false
-		}
-		for i++; i < len(b) && nameClass[b[i]]&nbChar != 0; i++ {
-		}
-	}
-	// The name must end at a byte that cannot continue any name.
-	if i >= len(b) || nameClass[b[i]]&nbMulti != 0 || b[i] == ':' {
-		return 0, 0, false
-	}
-	return i, colon, true
-}
-
-// fastStartTag tries to scan the whole start tag whose name begins at i
-// (just after '<'). On success it has set the scanner's tag fields and
-// s.pos and returns finishStart's result and true.
-func (s *Scanner) fastStartTag(b []byte, i int) (uint8, bool) {
-	start := i
-	e1, ecolon, ok := fastName(b, i)
-	if !ok || e1-i > s.lim.MaxNameLen {
+// fastStartTag tries to scan the whole start tag whose name begins at start
+// (just after '<'). On success it has set the scanner's tag fields, s.pos
+// and s.tk, and returns rToken (or finishStart's error) and true.
+func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
+	n := len(b)
+	i := start
+	// The element name: an ASCII QName.
+	if i >= n || nameClass[b[i]]&nbStart == 0 {
 		return s.giveUp(start, i)
 	}
-	i = e1
+	for i++; i < n && nameClass[b[i]]&nbChar != 0; i++ {
+	}
+	ecolon := 0
+	if i < n && b[i] == ':' {
+		ecolon = i - start
+		if i++; i >= n || nameClass[b[i]]&nbStart == 0 {
+			return s.giveUp(start, i)
+		}
+		for i++; i < n && nameClass[b[i]]&nbChar != 0; i++ {
+		}
+	}
+	e1 := i
+	if e1-start > s.lim.MaxNameLen {
+		return s.giveUp(start, i)
+	}
+	// ns is set when a prefix or a possible declaration (a name starting
+	// with 'x' of five bytes or more) needs namespace processing.
+	ns := ecolon > 0
 	nattr := 0
 	self := false
 	for {
 		sp := i
-		for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
+		for i < n && b[i] <= ' ' && isSpace(b[i]) {
 			i++
 		}
-		if i >= len(b) {
+		if i >= n {
 			return s.giveUp(start, i)
 		}
 		c := b[i]
@@ -64,33 +62,47 @@ func (s *Scanner) fastStartTag(b []byte, i int) (uint8, bool) {
 			break
 		}
 		if c == '/' {
-			if i+1 < len(b) && b[i+1] == '>' {
+			if i+1 < n && b[i+1] == '>' {
 				self = true
 				i += 2
 				break
 			}
 			return s.giveUp(start, i)
 		}
-		if i == sp || nattr >= s.lim.MaxAttrs {
+		// An attribute, after whitespace: an ASCII QName, '=', a quoted
+		// value with no character the fast path does not accept.
+		if i == sp || nattr >= s.lim.MaxAttrs || nameClass[c]&nbStart == 0 {
 			return s.giveUp(start, i)
 		}
 		a0 := i
-		a1, acolon, ok := fastName(b, i)
-		if !ok || a1-a0 > s.lim.MaxNameLen {
+		for i++; i < n && nameClass[b[i]]&nbChar != 0; i++ {
+		}
+		acolon := 0
+		if i < n && b[i] == ':' {
+			acolon = i - a0
+			if i++; i >= n || nameClass[b[i]]&nbStart == 0 {
+				return s.giveUp(start, i)
+			}
+			for i++; i < n && nameClass[b[i]]&nbChar != 0; i++ {
+			}
+			ns = true
+		}
+		a1 := i
+		if a1-a0 > s.lim.MaxNameLen {
 			return s.giveUp(start, i)
 		}
-		i = a1
-		for i < len(b) && isSpace(b[i]) {
+		if c == 'x' && a1-a0 >= 5 {
+			ns = true
+		}
+		for i < n && b[i] <= ' ' && isSpace(b[i]) {
 			i++
 		}
-		if i >= len(b) || b[i] != '=' {
+		if i >= n || b[i] != '=' {
 			return s.giveUp(start, i)
 		}
-		i++
-		for i < len(b) && isSpace(b[i]) {
-			i++
+		for i++; i < n && b[i] <= ' ' && isSpace(b[i]); i++ {
 		}
-		if i >= len(b) || (b[i] != '"' && b[i] != '\'') {
+		if i >= n || (b[i] != '"' && b[i] != '\'') {
 			return s.giveUp(start, i)
 		}
 		q := b[i]
@@ -98,20 +110,15 @@ func (s *Scanner) fastStartTag(b []byte, i int) (uint8, bool) {
 		v0 := i
 		amp := false
 		for {
-			i = skipAttr(b, i)
-			if i >= len(b) {
+			i = skipAttr(b, i, q)
+			if i >= n {
 				return s.giveUp(start, i)
 			}
-			c := b[i]
-			if c == q {
+			if b[i] == q {
 				break
 			}
-			if c == '"' || c == '\'' {
-				i++
-				continue
-			}
-			if c == '&' {
-				if k := predefinedLen(b[i:]); k > 0 {
+			if b[i] == '&' {
+				if k := refLen(b[i:]); k > 0 {
 					amp = true
 					i += k
 					continue
@@ -126,19 +133,64 @@ func (s *Scanner) fastStartTag(b []byte, i int) (uint8, bool) {
 		nattr++
 		i++
 	}
-	s.elem0, s.elemColon, s.elem1 = start, ecolon, e1
 	s.nattr = nattr
+	if ns || !s.inStanza {
+		// Namespace declarations or prefixes, or the stream header,
+		// whose name goes to the arena: the general path.
+		s.elem0, s.elemColon, s.elem1 = start, ecolon, e1
+		s.pos = i
+		return s.finishStart(b, self), true
+	}
+	// No prefixes and no declarations: the element is in the default
+	// namespace, its attributes in none, and only a repeated name makes a
+	// duplicate, which the state machine will report.
+	if nattr > 1 {
+		attrs := s.attrs[:nattr]
+		for j := 1; j < len(attrs); j++ {
+			aj := &attrs[j]
+			for k := range attrs[:j] {
+				ak := &attrs[k]
+				if ak.n1-ak.n0 == aj.n1-aj.n0 && string(b[ak.n0:ak.n1]) == string(b[aj.n0:aj.n1]) {
+					return s.giveUp(start, i)
+				}
+			}
+		}
+	}
 	s.pos = i
-	return s.finishStart(b, self), true
+	depth := len(s.open)
+	s.tk = pending{
+		kind: StartTag, depth: depth, self: self,
+		n0: start, n1: e1,
+		spOff: s.defOff, spLen: s.defLen,
+		end: i,
+	}
+	if self {
+		s.tk.stanza = depth == s.stanzaAt
+		s.afterElement(depth)
+		return rToken, true
+	}
+	s.open = append(s.open, openElem{
+		nameOff: start, nameLen: e1 - start, inBuf: true,
+		spOff: s.defOff, spLen: s.defLen,
+		arenaMark: int32(len(s.arena)), bindMark: int32(len(s.binds)),
+		prevDefOff: s.defOff, prevDefLen: s.defLen,
+	})
+	if depth == s.stanzaAt {
+		s.elem0, s.elemColon, s.elem1 = start, 0, e1
+		s.saveTop(b, s.defOff, s.defLen)
+	}
+	s.state = stContent
+	return rToken, true
 }
 
 // fastEndTag tries to scan the whole end tag whose name begins at i (just
 // after "</"). It compares the bytes with the open element's name directly:
 // a well-formed end tag has no other name.
 func (s *Scanner) fastEndTag(b []byte, i int) (uint8, bool) {
-	top := &s.open[len(s.open)-1]
+	depth := len(s.open) - 1
+	top := &s.open[depth]
 	j := i + top.nameLen
-	if !top.inBuf || j >= len(b) || string(b[i:j]) != string(b[top.nameOff:top.nameOff+top.nameLen]) {
+	if !top.inBuf || j >= len(b) || !equalAt(b, i, top.nameOff, top.nameLen) {
 		return s.giveUp(i, i)
 	}
 	for b[j] != '>' {
@@ -149,9 +201,26 @@ func (s *Scanner) fastEndTag(b []byte, i int) (uint8, bool) {
 			return s.giveUp(i, j)
 		}
 	}
-	s.elem0, s.elemColon, s.elem1 = i, top.colon, i+top.nameLen
 	s.pos = j + 1
-	return s.finishEnd(b, true), true
+	s.tk = pending{
+		kind: EndTag, depth: depth, stanza: depth == s.stanzaAt,
+		n0: i, colon: top.colon, n1: i + top.nameLen,
+		spOff: top.spOff, spLen: top.spLen,
+		end: j + 1,
+	}
+	s.popElem(top)
+	s.afterElement(depth)
+	return rToken, true
+}
+
+// equalAt reports whether b[i:i+n] equals b[j:j+n], for j < i and i+n <=
+// len(b); names of up to eight bytes are compared as one word.
+func equalAt(b []byte, i, j, n int) bool {
+	if n <= 8 && len(b)-i >= 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ binary.LittleEndian.Uint64(b[j:])
+		return x<<(64-8*n) == 0
+	}
+	return string(b[i:i+n]) == string(b[j:j+n])
 }
 
 // giveUp abandons a fast path that examined b[start:i], counting that work

@@ -1,10 +1,5 @@
 package xmlscan
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
-
 // Character data, CDATA sections and references.
 //
 // The loops skip runs of ordinary ASCII with one table lookup per byte and
@@ -38,7 +33,7 @@ func (s *Scanner) stepText(b []byte) uint8 {
 		start := i
 		i = skipText(b, i)
 		if i > start {
-			s.rb = 0
+			s.rb = brackets(b, start, i, s.rb)
 		}
 		if i == len(b) {
 			break
@@ -54,9 +49,9 @@ func (s *Scanner) stepText(b []byte) uint8 {
 			s.tk = pending{kind: Text, depth: s.textDepth(), end: i}
 			return rToken
 		case clAmp:
-			if n := predefinedLen(b[i:]); n > 0 {
+			s.rb = 0
+			if n := refLen(b[i:]); n > 0 {
 				i += n
-				s.rb = 0
 				continue
 			}
 			s.refStart = i
@@ -75,11 +70,6 @@ func (s *Scanner) stepText(b []byte) uint8 {
 			}
 			i = j
 			s.rb = 0
-		case clRBrack:
-			if s.rb < 2 {
-				s.rb++
-			}
-			i++
 		case clGT:
 			if s.rb >= 2 {
 				s.fail(NotWellFormed, i-2, msgCDATAEnd)
@@ -313,6 +303,58 @@ func isPredefinedPrefix(name []byte) bool {
 	return false
 }
 
+// brackets returns how many of the bytes just before i are ']' (at most
+// two: enough to recognise "]]>"), for a run of character data [start, i)
+// that follows prev such brackets.
+func brackets(b []byte, start, i int, prev uint8) uint8 {
+	switch {
+	case b[i-1] != ']':
+		return 0
+	case i-start >= 2:
+		if b[i-2] == ']' {
+			return 2
+		}
+		return 1
+	default:
+		return min(prev+1, 2)
+	}
+}
+
+// refLen returns the length of the complete, valid reference at b[0] ==
+// '&' (predefined entity or character reference), or 0: the caller then
+// runs the resumable reference scanner, which also finds the errors.
+func refLen(b []byte) int {
+	if n := predefinedLen(b); n > 0 {
+		return n
+	}
+	return charRefLen(b)
+}
+
+// charRefLen returns the length of the complete character reference at
+// b[0] == '&' ("&#65;", "&#x41;") when it names an XML Char, else 0.
+func charRefLen(b []byte) int {
+	if len(b) < 4 || b[1] != '#' {
+		return 0
+	}
+	i, base := 2, uint32(10)
+	if b[2] == 'x' {
+		i, base = 3, 16
+	}
+	d0 := i
+	v := uint32(0)
+	for ; i < len(b); i++ {
+		d := hexVal(b[i])
+		if d < 0 || uint32(d) >= base {
+			break
+		}
+		v = min(v*base+uint32(d), maxCharRef)
+	}
+	if i == d0 || i == len(b) || b[i] != ';' || (v >= 0xD800 && v <= 0xDFFF) || v >= maxCharRef || !isChar(rune(v)) {
+		return 0
+	}
+	return i + 1
+}
+
 // predefinedLen returns the length of the predefined entity reference at
 // b[0] == '&' when it is complete in b, else 0 (the caller then runs the
 // resumable state machine, which also handles character references).
@@ -354,80 +396,6 @@ func predefinedEntity(name []byte) byte {
 		return '"'
 	case "apos":
 		return '\''
-	}
-	return 0
-}
-
-// SWAR constants: one in every byte, and every byte's high bit.
-const (
-	ones = 0x0101010101010101
-	high = 0x8080808080808080
-)
-
-// skipText returns the index of the first byte at or after i that ends a
-// run of plain character data: a delimiter ('<', '&', ']', '>'), a control
-// character, or a multi-byte sequence other than a complete 2-byte or
-// ordinary 3-byte one (the caller validates those with decodeChar). It tests
-// eight bytes at a time for anything that is not plain ASCII, jumps to the
-// first flagged byte (the lowest flag of these tests is exact), and runs
-// through multi-byte text in a tight loop, so text in any script stays in
-// this function.
-func skipText(b []byte, i int) int {
-	n := len(b)
-	for {
-		var m uint64
-		for n-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			// Bytes below 0x20 or from 0x80, and '<' or '>' (3C and
-			// 3E, one test with bit 1 set), '&', ']'.
-			lt := (w - 0x20*ones) &^ w
-			v := (w | 0x02*ones) ^ (0x3E * ones)
-			amp := w ^ (0x26 * ones)
-			rb := w ^ (0x5D * ones)
-			m = (lt | w | ((v - ones) &^ v) | ((amp - ones) &^ amp) | ((rb - ones) &^ rb)) & high
-			if m != 0 {
-				break
-			}
-			i += 8
-		}
-		if m != 0 {
-			i += bits.TrailingZeros64(m) >> 3
-		} else if i == n {
-			return n
-		}
-		// b[i] is flagged (or in the tail shorter than a word).
-		c := b[i]
-		if c < 0x80 {
-			if textClass[c] != clPlain {
-				return i
-			}
-			i++
-			continue
-		}
-		for i < n && b[i] >= 0x80 {
-			k := utf8Common(b, i)
-			if k == 0 {
-				return i
-			}
-			i += k
-		}
-	}
-}
-
-// utf8Common returns the length of the complete 2-byte or 3-byte UTF-8
-// sequence at b[i] when it needs no range check beyond its continuation
-// bytes (leads C2-DF, E1-EC, EE), else 0.
-func utf8Common(b []byte, i int) int {
-	c := b[i]
-	switch {
-	case c >= 0xC2 && c < 0xE0:
-		if i+1 < len(b) && b[i+1]&0xC0 == 0x80 {
-			return 2
-		}
-	case c >= 0xE1 && c <= 0xEE && c != 0xED:
-		if i+2 < len(b) && b[i+1]&0xC0 == 0x80 && b[i+2]&0xC0 == 0x80 {
-			return 3
-		}
 	}
 	return 0
 }
