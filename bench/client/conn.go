@@ -88,18 +88,20 @@ func (c *Conn) Write(b []byte) error {
 // SetReadDeadline bounds the next reads; the zero time removes the bound.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.rw.SetReadDeadline(t) }
 
-// token returns the next token, reading from the socket as needed. The returned
+// token returns the next top-level event (stream header, whole stanza, text between
+// stanzas, stream end: xmlscan's NextStanza, which validates a stanza's content
+// without building its tokens), reading from the socket as needed. The returned
 // slices stay valid until the next call.
 func (c *Conn) token() (xmlscan.Token, error) {
 	for {
-		t, err := c.sc.Next(c.buf)
+		t, err := c.sc.NextStanza(c.buf)
 		if err == nil {
 			return t, nil
 		}
 		if !errors.Is(err, xmlscan.ErrNeedMore) {
 			return t, fmt.Errorf("client: parse: %w", err)
 		}
-		if k := c.sc.Keep(); k > 0 && shiftSafe(c.buf[k:]) {
+		if k := c.sc.Keep(); k > 0 {
 			n := copy(c.buf, c.buf[k:])
 			c.buf = c.buf[:n]
 			if err := c.sc.Shift(k); err != nil {
@@ -120,18 +122,6 @@ func (c *Conn) token() (xmlscan.Token, error) {
 			return t, fmt.Errorf("client: read: %w", err)
 		}
 	}
-}
-
-// shiftSafe reports whether the unscanned tail p can be moved with Scanner.Shift:
-// it must not end inside a start tag. xmlscan (as of commit c13b7fc) does not move the
-// record of an attribute still being scanned when it shifts, so a shift there makes the
-// tag fail later (an "unbound namespace prefix" on a stream header cut inside its
-// xmlns:stream value). Servers escape '>' in attribute values, so a tail whose last
-// '<' has a '>' after it is between tags or in text. Until the scanner is fixed the
-// buffer grows instead of shifting across such a cut.
-func shiftSafe(p []byte) bool {
-	lt := bytes.LastIndexByte(p, '<')
-	return lt < 0 || bytes.IndexByte(p[lt:], '>') >= 0
 }
 
 // ReadStanza returns the next top-level element, skipping whitespace. A stream error
@@ -203,15 +193,21 @@ func (c *Conn) restart(rw net.Conn) error {
 }
 
 // Compact gives back a read buffer that grew beyond the initial size and holds no
-// unread bytes, for connections that will stay idle. Call it from the reading
-// goroutine.
+// unread bytes, and the scanner's spare capacity, for connections that will stay
+// idle. Call it from the reading goroutine.
 func (c *Conn) Compact() {
-	if cap(c.buf) > initialBuffer && len(c.buf) == c.sc.Keep() {
-		k := c.sc.Keep()
-		if err := c.sc.Shift(k); err == nil {
-			c.buf = make([]byte, 0, initialBuffer)
-		}
+	if len(c.buf) != c.sc.Keep() {
+		return // unread bytes: not idle
 	}
+	if err := c.sc.Shift(len(c.buf)); err != nil {
+		return
+	}
+	if cap(c.buf) > initialBuffer {
+		c.buf = make([]byte, 0, initialBuffer)
+	} else {
+		c.buf = c.buf[:0]
+	}
+	c.sc.Compact()
 }
 
 // Ping sends an XEP-0199 ping to the server and reads until the answer: a result, or
