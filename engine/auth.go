@@ -265,7 +265,26 @@ func (c *conn) bind(raw []byte, h *stanza.Header, resEl *stanza.Element) {
 	b = append(b, "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>"...)
 	b = stanza.EscapeText(b, full.String())
 	b = append(b, "</jid></bind>"...)
-	c.replyResult(h, b)
+	if c.host == nil || len(c.host.opened) == 0 {
+		c.replyResult(h, b)
+		return
+	}
+	// Modules load what the session needs (roster, privacy lists) off the loop; the
+	// client hears of its binding, and its next stanza is read, once they are done.
+	reply := stanza.AppendIQResult(nil, h, b)
+	c.busy = true
+	host, sess, ctx := c.host, &c.sess, c.srv.ctx
+	if !c.srv.workers.submit(func() {
+		runSessionHooks(ctx, host.opened, sess)
+		c.post(func() {
+			c.write(reply)
+			c.resume()
+		})
+	}) {
+		c.busy = false
+		c.write(reply)
+		host.log.Warn("session-opened hooks skipped: worker queue full", "jid", full.String())
+	}
 }
 
 // keyStore adapts a domain's accounts in a backend to the SASL layer. Its methods

@@ -18,6 +18,10 @@ type conn struct {
 	srv *Server
 	gc  gnet.Conn
 	lis *listener
+	// sess is the module-facing view of this connection's session; host is the
+	// served host the stream names (nil before the stream header).
+	sess Session
+	host *Host
 
 	sc *xmlscan.Scanner
 	// in holds input the scanner has not finished with: a partial token or stanza, or

@@ -37,14 +37,19 @@ func (c *conn) serverIQ(raw []byte, h *stanza.Header, ownAccount bool) {
 		c.replyError(raw, h, stanza.BadRequest)
 		return
 	}
-	defer el.Release()
 	children := el.Children()
 	if len(children) != 1 {
 		// 8.2.3: a get or set carries exactly one payload element.
+		el.Release()
 		c.replyError(raw, h, stanza.BadRequest)
 		return
 	}
-	switch ns := string(children[0].Space()); {
+	ns := string(children[0].Space())
+	if ns != nsPing && ns != nsSession && ns != nsBind && c.dispatchIQ(h, el, children[0]) {
+		return // the module's worker owns el now
+	}
+	defer el.Release()
+	switch {
 	case ns == nsPing && typ == "get":
 		c.replyResult(h, nil)
 	case ns == nsSession && typ == "set" && ownAccount:

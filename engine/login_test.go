@@ -52,7 +52,7 @@ func login(t *testing.T, addr, user, password, resource string, direct bool, mec
 
 func TestLoginEveryMechanism(t *testing.T) {
 	ts := startServer(t)
-	ts.addUser("alice", "pencil")
+	ts.AddUser("alice", "pencil")
 	mechs := []msasl.Mechanism{
 		msasl.Plain, msasl.ScramSha1, msasl.ScramSha256,
 		msasl.ScramSha1Plus, msasl.ScramSha256Plus,
@@ -60,9 +60,9 @@ func TestLoginEveryMechanism(t *testing.T) {
 	for _, direct := range []bool{false, true} {
 		for _, m := range mechs {
 			name := m.Name + "/starttls"
-			addr := ts.c2s
+			addr := ts.C2S
 			if direct {
-				name, addr = m.Name+"/direct", ts.direct
+				name, addr = m.Name+"/direct", ts.Direct
 			}
 			t.Run(name, func(t *testing.T) {
 				s, err := login(t, addr, "alice", "pencil", "r-"+strings.ToLower(m.Name), direct, m)
@@ -81,12 +81,12 @@ func TestLoginEveryMechanism(t *testing.T) {
 
 func TestLoginWrongPassword(t *testing.T) {
 	ts := startServer(t)
-	ts.addUser("alice", "pencil")
+	ts.AddUser("alice", "pencil")
 	for _, m := range []msasl.Mechanism{msasl.Plain, msasl.ScramSha256} {
-		if _, err := login(t, ts.c2s, "alice", "wrong", "x", false, m); err == nil {
+		if _, err := login(t, ts.C2S, "alice", "wrong", "x", false, m); err == nil {
 			t.Fatalf("%s: login with a wrong password succeeded", m.Name)
 		}
-		if _, err := login(t, ts.c2s, "nobody", "pencil", "x", false, m); err == nil {
+		if _, err := login(t, ts.C2S, "nobody", "pencil", "x", false, m); err == nil {
 			t.Fatalf("%s: login of an unknown user succeeded", m.Name)
 		}
 	}
@@ -94,8 +94,8 @@ func TestLoginWrongPassword(t *testing.T) {
 
 func TestServerGeneratedResource(t *testing.T) {
 	ts := startServer(t)
-	ts.addUser("alice", "pencil")
-	s, err := login(t, ts.c2s, "alice", "pencil", "", false)
+	ts.AddUser("alice", "pencil")
+	s, err := login(t, ts.C2S, "alice", "pencil", "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,24 +7,6 @@ import (
 	"time"
 )
 
-// rawLogin authenticates with PLAIN on the listener without TLS and binds resource,
-// returning the connection ready for stanzas.
-func rawLogin(t *testing.T, ts *testServer, user, resource string) *rawConn {
-	t.Helper()
-	rc := dialRaw(t, ts.plain)
-	rc.send(streamOpen)
-	rc.readUntil("</stream:features>")
-	cred := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00pw-" + user))
-	rc.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + cred + "</auth>")
-	rc.readUntil("<success")
-	rc.buf.Reset()
-	rc.send(streamOpen)
-	rc.readUntil("</stream:features>")
-	rc.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + resource + "</resource></bind></iq>")
-	rc.readUntil("</iq>")
-	rc.buf.Reset()
-	return rc
-}
 
 func TestStreamErrors(t *testing.T) {
 	ts := startServer(t)
@@ -46,9 +28,9 @@ func TestStreamErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rc := dialRaw(t, ts.plain)
-			rc.send(tt.input)
-			got := rc.readAll()
+			rc := dialRaw(t, ts.Plain)
+			rc.Send(tt.input)
+			got := rc.ReadAll()
 			if !strings.Contains(got, "<stream:error><"+tt.want) {
 				t.Fatalf("want stream error %s, got %q", tt.want, got)
 			}
@@ -62,13 +44,13 @@ func TestStreamErrors(t *testing.T) {
 func TestOneByteChunks(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "alice")
-	rc := dialRaw(t, ts.plain)
+	rc := dialRaw(t, ts.Plain)
 	cred := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00pw-alice"))
 	script := streamOpen + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + cred + "</auth>"
 	for i := range len(script) {
-		rc.send(script[i : i+1])
+		rc.Send(script[i : i+1])
 	}
-	rc.readUntil("<success")
+	rc.ReadUntil("<success")
 }
 
 func TestOversizedStanzaOthersUnaffected(t *testing.T) {
@@ -79,12 +61,12 @@ func TestOversizedStanzaOthersUnaffected(t *testing.T) {
 	c := rawLogin(t, ts, "carol", "c")
 	// 1 MiB stanza, over the default limit.
 	big := "<message to='bob@localhost/b'><body>" + strings.Repeat("x", 1<<20) + "</body></message>"
-	go func() { _, _ = c.c.Write([]byte(big)) }()
-	if got := c.readAll(); !strings.Contains(got, "policy-violation") {
+	go func() { _, _ = c.Conn.Write([]byte(big)) }()
+	if got := c.ReadAll(); !strings.Contains(got, "policy-violation") {
 		t.Fatalf("oversized stanza: %q", got[:min(len(got), 300)])
 	}
-	a.send("<message to='bob@localhost/b' id='after'><body>still here</body></message>")
-	if got := b.readUntil("still here"); !strings.Contains(got, "from='alice@localhost/a'") && !strings.Contains(got, `from="alice@localhost/a"`) {
+	a.Send("<message to='bob@localhost/b' id='after'><body>still here</body></message>")
+	if got := b.ReadUntil("still here"); !strings.Contains(got, "from='alice@localhost/a'") && !strings.Contains(got, `from="alice@localhost/a"`) {
 		t.Fatalf("message after the bad client: %q", got)
 	}
 }
@@ -94,7 +76,7 @@ func TestConflictStreamError(t *testing.T) {
 	users(ts, "alice")
 	old := rawLogin(t, ts, "alice", "same")
 	_ = rawLogin(t, ts, "alice", "same")
-	if got := old.readAll(); !strings.Contains(got, "<conflict") {
+	if got := old.ReadAll(); !strings.Contains(got, "<conflict") {
 		t.Fatalf("old session: %q", got)
 	}
 }
@@ -103,34 +85,30 @@ func TestForgedFrom(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "alice")
 	a := rawLogin(t, ts, "alice", "a")
-	a.send("<message from='mallory@localhost/x' to='alice@localhost/a'><body>x</body></message>")
-	if got := a.readAll(); !strings.Contains(got, "invalid-from") {
+	a.Send("<message from='mallory@localhost/x' to='alice@localhost/a'><body>x</body></message>")
+	if got := a.ReadAll(); !strings.Contains(got, "invalid-from") {
 		t.Fatalf("forged from: %q", got)
 	}
 }
 
 func TestStarttlsRequired(t *testing.T) {
 	ts := startServer(t)
-	rc := dialRaw(t, ts.required)
-	rc.send(streamOpen)
-	got := rc.readUntil("</stream:features>")
+	rc := dialRaw(t, ts.Required)
+	rc.Send(streamOpen)
+	got := rc.ReadUntil("</stream:features>")
 	if !strings.Contains(got, "<required/>") || strings.Contains(got, "<mechanisms") {
 		t.Fatalf("features on a starttls_required listener: %q", got)
 	}
-	rc.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>")
-	if got := rc.readAll(); !strings.Contains(got, "</stream:stream>") {
+	rc.Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>")
+	if got := rc.ReadAll(); !strings.Contains(got, "</stream:stream>") {
 		t.Fatalf("auth before TLS was not refused: %q", got)
 	}
 }
 
 func TestHandshakeTimeout(t *testing.T) {
-	ts := startServer(t, func(c *cfgT) {
-		for i := range c.Listen.C2S {
-			c.Listen.C2S[i].HandshakeTimeout = durT(time.Second)
-		}
-	})
-	rc := dialRaw(t, ts.plain)
-	if got := rc.readAll(); !strings.Contains(got, "connection-timeout") {
+	ts := startServer(t, withTimeouts(time.Second))
+	rc := dialRaw(t, ts.Plain)
+	if got := rc.ReadAll(); !strings.Contains(got, "connection-timeout") {
 		t.Fatalf("idle unauthenticated connection: %q", got)
 	}
 }
@@ -143,16 +121,16 @@ func TestPriorityWithoutXmlns(t *testing.T) {
 	a := rawLogin(t, ts, "alice", "a")
 	low := rawLogin(t, ts, "bob", "low")
 	high := rawLogin(t, ts, "bob", "high")
-	low.send("<presence><priority>1</priority></presence>")
-	low.readUntil("</presence>")
-	high.send("<presence><priority>7</priority></presence>")
-	high.readUntil("bob@localhost/low")
-	a.send("<message to='bob@localhost' type='chat' id='p'><body>best only</body></message>")
-	high.readUntil("best only")
-	_ = low.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	low.Send("<presence><priority>1</priority></presence>")
+	low.ReadUntil("</presence>")
+	high.Send("<presence><priority>7</priority></presence>")
+	high.ReadUntil("bob@localhost/low")
+	a.Send("<message to='bob@localhost' type='chat' id='p'><body>best only</body></message>")
+	high.ReadUntil("best only")
+	_ = low.Conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	buf := make([]byte, 4096)
 	for {
-		n, err := low.c.Read(buf)
+		n, err := low.Conn.Read(buf)
 		if strings.Contains(string(buf[:n]), "best only") {
 			t.Fatal("the lower-priority resource got the message too")
 		}

@@ -46,6 +46,17 @@ func (c *conn) onClientStanza(raw []byte) {
 		c.replyError(raw, &h, stanza.BadRequest)
 		return
 	}
+	var to jid.JID
+	if h.To != nil {
+		var err error
+		if to, err = parseTransient(h.To); err != nil {
+			c.replyError(raw, &h, stanza.JIDMalformed)
+			return
+		}
+	}
+	if c.runUserSend(raw, &h, to) {
+		return
+	}
 	if h.To == nil {
 		// No 'to': addressed to the user's own account (RFC 6120 10.3).
 		switch h.Kind {
@@ -54,13 +65,8 @@ func (c *conn) onClientStanza(raw []byte) {
 		case stanza.IQ:
 			c.serverIQ(raw, &h, true)
 		case stanza.Message:
-			c.routeToUser(raw, &h, s.jid.Localpart(), "", s.bare)
+			c.routeToUser(raw, &h, s.jid.Bare())
 		}
-		return
-	}
-	to, err := parseTransient(h.To)
-	if err != nil {
-		c.replyError(raw, &h, stanza.JIDMalformed)
 		return
 	}
 	if !c.srv.serves(to.Domainpart()) {
@@ -72,7 +78,7 @@ func (c *conn) onClientStanza(raw []byte) {
 		c.serverStanza(raw, &h)
 		return
 	}
-	c.routeToUser(raw, &h, to.Localpart(), to.Resourcepart(), to.Bare().String())
+	c.routeToUser(raw, &h, to)
 }
 
 // parseTransient parses a raw 'to' value. The JID returned may alias raw: it must not
@@ -106,9 +112,10 @@ func validIQ(h *stanza.Header) bool {
 }
 
 // routeToUser delivers a stanza addressed to a local account (RFC 6121 8.5.2 and
-// 8.5.3). local and resource are the recipient's parts; bare its bare JID.
-func (c *conn) routeToUser(raw []byte, h *stanza.Header, local, resource, bare string) {
+// 8.5.3).
+func (c *conn) routeToUser(raw []byte, h *stanza.Header, to jid.JID) {
 	typ := string(h.Type)
+	resource, bare := to.Resourcepart(), to.Bare().String()
 	if resource != "" {
 		if target, ok := c.srv.sessions.LookupResource(bare, resource); ok {
 			c.forward(raw, h, target)
@@ -136,7 +143,7 @@ func (c *conn) routeToUser(raw []byte, h *stanza.Header, local, resource, bare s
 	sessions := c.srv.sessions.Lookup(bare)
 	switch h.Kind {
 	case stanza.Message:
-		c.routeMessageToBare(raw, h, typ, sessions)
+		c.routeMessageToBare(raw, h, typ, sessions, to)
 	case stanza.Presence:
 		// Directed presence and subscription requests go to every available resource;
 		// the subscription state machine (RFC 6121 3) is the roster module's.
@@ -154,7 +161,7 @@ func (c *conn) routeToUser(raw []byte, h *stanza.Header, local, resource, bare s
 // routeMessageToBare applies RFC 6121 8.5.2.1.1 / 8.5.2.2.1: chat and normal messages
 // go to the available resources of highest non-negative priority, headlines to all
 // non-negative ones; with none, an error (offline storage will take them).
-func (c *conn) routeMessageToBare(raw []byte, h *stanza.Header, typ string, sessions []*conn) {
+func (c *conn) routeMessageToBare(raw []byte, h *stanza.Header, typ string, sessions []*conn, to jid.JID) {
 	switch typ {
 	case "error":
 		return
@@ -169,6 +176,9 @@ func (c *conn) routeMessageToBare(raw []byte, h *stanza.Header, typ string, sess
 		}
 	}
 	if best < 0 {
+		if typ != "headline" && c.runUndeliverable(raw, h, to) {
+			return
+		}
 		if typ != "headline" {
 			c.replyError(raw, h, stanza.ServiceUnavailable)
 		}
@@ -196,9 +206,11 @@ func isSubscription(typ string) bool {
 func (c *conn) forward(raw []byte, h *stanza.Header, target *conn) {
 	bb := bytebufferpool.Get()
 	stanza.WriteRewrite(bb, raw, h, c.fromBytes(), nil)
-	c.sendTo(target, bb.B)
+	if !c.runDeliver(bb.B, h, target) {
+		c.sendTo(target, bb.B)
+		c.srv.metrics.StanzaOut(metricKind(h.Kind))
+	}
 	bytebufferpool.Put(bb)
-	c.srv.metrics.StanzaOut(metricKind(h.Kind))
 }
 
 // sendTo hands b to target: a direct write when target shares this loop (we are on

@@ -21,33 +21,31 @@ func BenchmarkRouteMessage(b *testing.B) {
 		spacers int // connections opened between sender and recipient
 	}{{"cross-loop", 0}, {"same-loop", 1}} {
 		b.Run(tc.name, func(b *testing.B) {
-			ts := startServer(&testing.T{})
-			defer ts.stop()
-			defer ts.store.Close()
-			ts.addUser("alice", "pw-alice")
-			ts.addUser("bob", "pw-bob")
-			t := &testing.T{}
+			ts := startServer(b)
+			ts.AddUser("alice", "pw-alice")
+			ts.AddUser("bob", "pw-bob")
+			t := b
 			a := rawLogin(t, ts, "alice", "a")
 			for range tc.spacers {
-				_ = dialRaw(t, ts.plain)
+				_ = dialRaw(t, ts.Plain)
 			}
 			r := rawLogin(t, ts, "bob", "b")
 			msg := []byte("<message to='bob@localhost/b' type='chat' id='m'><body>" + string(bytes.Repeat([]byte("x"), 120)) + "</body></message>")
 			// One round trip learns the size of what bob receives.
-			if _, err := a.c.Write(msg); err != nil {
+			if _, err := a.Conn.Write(msg); err != nil {
 				b.Fatal(err)
 			}
-			got := r.readUntil("</message>")
+			got := r.ReadUntil("</message>")
 			want := len(got)
 			buf := make([]byte, want)
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				if _, err := a.c.Write(msg); err != nil {
+				if _, err := a.Conn.Write(msg); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := io.ReadFull(r.c, buf); err != nil {
+				if _, err := io.ReadFull(r.Conn, buf); err != nil {
 					b.Fatal(err)
 				}
 			}

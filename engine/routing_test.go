@@ -23,7 +23,7 @@ type client struct {
 
 func newClient(t *testing.T, ts *testServer, user, resource string) *client {
 	t.Helper()
-	s, err := login(t, ts.c2s, user, "pw-"+user, resource, false)
+	s, err := login(t, ts.C2S, user, "pw-"+user, resource, false)
 	if err != nil {
 		t.Fatalf("login %s/%s: %v", user, resource, err)
 	}
@@ -47,7 +47,7 @@ func newClient(t *testing.T, ts *testServer, user, resource string) *client {
 }
 
 // send writes raw stanza XML on the session.
-func (c *client) send(raw string) {
+func (c *client) Send(raw string) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -87,18 +87,13 @@ func (c *client) expectNone(d time.Duration) {
 	}
 }
 
-func users(ts *testServer, names ...string) {
-	for _, n := range names {
-		ts.addUser(n, "pw-"+n)
-	}
-}
 
 func TestMessageToFullJID(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "alice", "bob")
 	a := newClient(t, ts, "alice", "home")
 	b := newClient(t, ts, "bob", "phone")
-	a.send(`<message to='` + b.jid + `' type='chat' id='m1'><body>hi &amp; bye</body></message>`)
+	a.Send(`<message to='` + b.jid + `' type='chat' id='m1'><body>hi &amp; bye</body></message>`)
 	got := b.expect(`from="`+a.jid+`"`, `hi &amp; bye`, `id="m1"`)
 	t.Log(got)
 }
@@ -109,7 +104,7 @@ func TestFromIsStamped(t *testing.T) {
 	a := newClient(t, ts, "alice", "home")
 	b := newClient(t, ts, "bob", "phone")
 	// Naming itself (bare) in 'from' is allowed and gets the full JID stamped.
-	a.send(`<message from='alice@localhost' to='` + b.jid + `' id='m2'><body>x</body></message>`)
+	a.Send(`<message from='alice@localhost' to='` + b.jid + `' id='m2'><body>x</body></message>`)
 	b.expect(`from="`+a.jid+`"`, `id="m2"`)
 }
 
@@ -119,12 +114,12 @@ func TestMessageToBarePriority(t *testing.T) {
 	a := newClient(t, ts, "alice", "home")
 	b1 := newClient(t, ts, "bob", "low")
 	b2 := newClient(t, ts, "bob", "high")
-	b1.send(`<presence><priority>1</priority></presence>`)
-	b2.send(`<presence><priority>5</priority></presence>`)
+	b1.Send(`<presence><priority>1</priority></presence>`)
+	b2.Send(`<presence><priority>5</priority></presence>`)
 	// Each resource sees its own and the other's presence (RFC 6121 4.2.2).
 	b2.expect(`from="` + b1.jid + `"`)
 	b1.expect(`from="` + b2.jid + `"`)
-	a.send(`<message to='bob@localhost' type='chat' id='m3'><body>to the best</body></message>`)
+	a.Send(`<message to='bob@localhost' type='chat' id='m3'><body>to the best</body></message>`)
 	b2.expect(`id="m3"`, `from="`+a.jid+`"`)
 	b1.expectNone(300 * time.Millisecond)
 }
@@ -133,7 +128,7 @@ func TestMessageToOfflineUser(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "alice", "bob")
 	a := newClient(t, ts, "alice", "home")
-	a.send(`<message to='bob@localhost' type='chat' id='m4'><body>anyone?</body></message>`)
+	a.Send(`<message to='bob@localhost' type='chat' id='m4'><body>anyone?</body></message>`)
 	a.expect(`type="error"`, `id="m4"`, `service-unavailable`)
 }
 
@@ -142,7 +137,7 @@ func TestIQToMissingResource(t *testing.T) {
 	users(ts, "alice", "bob")
 	a := newClient(t, ts, "alice", "home")
 	_ = newClient(t, ts, "bob", "phone")
-	a.send(`<iq to='bob@localhost/tablet' type='get' id='q1'><query xmlns='jabber:iq:version'/></iq>`)
+	a.Send(`<iq to='bob@localhost/tablet' type='get' id='q1'><query xmlns='jabber:iq:version'/></iq>`)
 	a.expect(`type="error"`, `id="q1"`, `service-unavailable`)
 }
 
@@ -151,7 +146,7 @@ func TestIQBetweenResources(t *testing.T) {
 	users(ts, "alice", "bob")
 	a := newClient(t, ts, "alice", "home")
 	b := newClient(t, ts, "bob", "phone")
-	a.send(`<iq to='` + b.jid + `' type='get' id='q2'><query xmlns='jabber:iq:version'/></iq>`)
+	a.Send(`<iq to='` + b.jid + `' type='get' id='q2'><query xmlns='jabber:iq:version'/></iq>`)
 	b.expect(`id="q2"`, `from="`+a.jid+`"`, `jabber:iq:version`)
 }
 
@@ -159,9 +154,9 @@ func TestPingServer(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "alice")
 	a := newClient(t, ts, "alice", "home")
-	a.send(`<iq to='localhost' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	a.Send(`<iq to='localhost' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	a.expect(`type="result"`, `id="p1"`)
-	a.send(`<iq type='get' id='p2'><unknown xmlns='urn:example:nothing'/></iq>`)
+	a.Send(`<iq type='get' id='p2'><unknown xmlns='urn:example:nothing'/></iq>`)
 	a.expect(`type="error"`, `id="p2"`, `service-unavailable`)
 }
 
@@ -169,6 +164,6 @@ func TestRemoteDomain(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "alice")
 	a := newClient(t, ts, "alice", "home")
-	a.send(`<message to='someone@example.org' id='r1'><body>x</body></message>`)
+	a.Send(`<message to='someone@example.org' id='r1'><body>x</body></message>`)
 	a.expect(`type="error"`, `id="r1"`, `remote-server-not-found`)
 }

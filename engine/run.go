@@ -21,8 +21,9 @@ import (
 // Run is `hermod serve`: it opens the configured store, starts the admin HTTP
 // listener (metrics, pprof, health, user management) and serves clients until ctx
 // ends, then shuts down gracefully and closes the store. SIGHUP reloads the TLS
-// certificates. cfg must be validated.
-func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+// certificates. cfg must be validated; modules are the constructors of the modules
+// the configuration may enable, by name.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[string]ModuleFactory) error {
 	store, err := embedded.Open(cfg.General.DataDir, embedded.Options{})
 	if err != nil {
 		return fmt.Errorf("engine: open store: %w", err)
@@ -35,7 +36,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("store opened", "kind", "embedded", "path", store.Path())
 
 	m := metrics.New(metrics.Options{})
-	srv, err := New(cfg, log, Options{Store: store, Metrics: m})
+	srv, err := New(cfg, log, Options{Store: store, Metrics: m, Modules: modules})
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,8 @@ type Server struct {
 	directTLS     *tlsconn.Acceptor // direct TLS listeners (XEP-0368, ALPN xmpp-client)
 	metrics       *metrics.Metrics
 	listeners     []*listener
+	hostAPI       map[string]*Host
+	factories     map[string]ModuleFactory
 	conns         *xsync.Map[*conn, struct{}]
 	readBufs      sync.Pool
 
@@ -89,8 +91,9 @@ type Options struct {
 	Store backends.Store
 	// Metrics receives the server's measurements; nil disables them.
 	Metrics *metrics.Metrics
-	// Ready, if set, is called once every listener accepts connections.
-	Ready func()
+	// Modules are the module constructors by configured name ("mod_roster"); a module
+	// the configuration enables must be here.
+	Modules map[string]ModuleFactory
 }
 
 // New prepares a server from a validated configuration without starting it.
@@ -106,6 +109,7 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
 		replaceOnConflict: cfg.Session.Conflict != config.ConflictRefuse,
 		metrics:           opts.Metrics,
 		booted:            make(chan struct{}),
+		factories:         opts.Modules,
 	}
 	s.readBufs.New = func() any { return new(readBuf) }
 	for i, h := range cfg.General.Hosts {
@@ -235,6 +239,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer s.cancel()
 	s.workers = newWorkers(s.cfg.Workers.EffectiveSize(), s.cfg.Workers.Queue)
 	defer s.workers.close()
+	if err := s.startModules(s.factories); err != nil {
+		return err
+	}
+	defer s.stopModules()
 
 	addrs := make([]string, len(s.listeners))
 	for i, l := range s.listeners {
@@ -352,6 +360,7 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	l.conns.Add(1)
 	c := &conn{srv: s, gc: gc, lis: l, sc: xmlscan.New(l.limits), stanzaStart: -1}
+	c.sess.c = c
 	gc.SetContext(c)
 	s.conns.Store(c, struct{}{})
 	l.meter.ConnOpened()
@@ -397,6 +406,12 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 			s.metrics.SessionClosed()
 		}
 		c.stream.bound = false
+		if h := c.host; h != nil && len(h.closed) > 0 {
+			sess := &c.sess
+			if !s.workers.submit(func() { runSessionHooks(s.ctx, h.closed, sess) }) {
+				h.log.Warn("session-closed hooks dropped: worker queue full", "jid", c.stream.jid.String())
+			}
+		}
 	}
 	if c.tls != nil {
 		c.tls.Abort()

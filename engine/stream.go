@@ -131,6 +131,7 @@ func (c *conn) onHeader(tok xmlscan.Token) {
 		return
 	}
 	s.domain = domain
+	c.host = c.srv.hostAPI[domain]
 	if lang, ok := c.sc.AttrValue(nsXML, "lang"); ok && len(lang) > 0 && len(lang) < 36 {
 		s.lang = string(lang)
 	} else if s.lang == "" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/engine/config"
+	"github.com/hermod-im/hermod/modules/registry"
 )
 
 // serveCommand runs `hermod [serve] [flags]` until ctx ends (SIGINT or SIGTERM).
@@ -17,7 +18,7 @@ func serveCommand(ctx context.Context, args []string, io stdio) error {
 	}
 	log := newLogger(io.err, cfg.General)
 	log.Info("starting hermod", "config", cfgName(cfg), "hosts", cfg.General.Hosts, "data_dir", cfg.General.DataDir)
-	return engine.Run(ctx, cfg, log)
+	return engine.Run(ctx, cfg, log, registry.All())
 }
 
 // serveConfig parses serve's flags, loads the file (or the defaults), applies the

@@ -1,0 +1,304 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+
+	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/stanza"
+	"github.com/hermod-im/hermod/stanza/jid"
+)
+
+// Module is a feature enabled per host ([modules.NAME] in the configuration). The
+// engine knows features only through the handlers a module registers on its Host.
+type Module interface {
+	// Start registers the module's handlers on h and prepares its state. It runs once
+	// per host before any client connects, on the goroutine starting the server.
+	Start(h *Host) error
+	// Stop releases what Start acquired. It runs after the last client has gone.
+	Stop() error
+}
+
+// ModuleConfig is what a ModuleFactory gets: the host and the module's options.
+type ModuleConfig struct {
+	// Name is the module's name as configured ("mod_roster").
+	Name string
+	// Host is the domain the module serves.
+	Host string
+	// Decode fills v (a pointer to the module's options struct, with `toml` tags) from
+	// [modules.NAME]; unknown keys and bad values are errors naming the file and line.
+	Decode func(v any) error
+}
+
+// ModuleFactory builds a module for one host.
+type ModuleFactory func(ModuleConfig) (Module, error)
+
+// HookResult says whether a hook handled the stanza.
+type HookResult int
+
+const (
+	// Continue lets processing go on: later hooks, then the engine's own handling.
+	Continue HookResult = iota
+	// Stop ends processing: the stanza was handled (or deliberately dropped) by the hook.
+	Stop
+)
+
+// Priorities order hook handlers: lower runs first. Modules use these or values in
+// between.
+const (
+	PriorityFirst   = 0   // filters that may drop a stanza (privacy)
+	PriorityDefault = 50  // most handlers
+	PriorityLast    = 100 // observers
+)
+
+// StanzaHook inspects a stanza on the event loop of the connection concerned. It must
+// not block: work that blocks goes to Host.Go. st and its slices are valid only during
+// the call: keep copies.
+type StanzaHook func(st *Stanza) HookResult
+
+// SessionHook runs on a worker when a session opens (after binding, before the bind
+// result is sent, so a module can load what the session needs) or closes. It may block.
+type SessionHook func(ctx context.Context, s *Session)
+
+// EventHook receives a module-defined event (Host.Fire). It runs on the goroutine that
+// fired the event.
+type EventHook func(ev Event) HookResult
+
+// Event is a notification between modules: "roster-changed", "user-removed",
+// "offline-delivered", ... Data is the firing module's to define.
+type Event struct {
+	Name string
+	User jid.JID
+	Data any
+}
+
+// Stanza is a stanza handed to hooks. Raw and Header alias the connection's buffers.
+type Stanza struct {
+	Host   *Host
+	Raw    []byte
+	Header *stanza.Header
+	// From is the sender (for stanzas from a local session, its full JID, stamped).
+	From jid.JID
+	// To is the addressee as parsed; zero when the stanza had no 'to'.
+	To jid.JID
+	// Session is the local session concerned: the sender for user-send hooks, the
+	// recipient for deliver hooks.
+	Session *Session
+}
+
+// Host is one served domain as modules see it. Registration methods may be called only
+// from Module.Start; the others are safe from any goroutine.
+type Host struct {
+	srv    *Server
+	domain string
+	log    *slog.Logger
+
+	iq           map[string]IQHandler
+	features     []string
+	acctFeatures []string
+	identities   []Identity
+	userSend     []hook[StanzaHook]
+	deliver      []hook[StanzaHook]
+	undeliver    []hook[StanzaHook]
+	opened       []hook[SessionHook]
+	closed       []hook[SessionHook]
+	events       map[string][]hook[EventHook]
+	modules      []Module
+}
+
+type hook[F any] struct {
+	prio int
+	fn   F
+}
+
+func addHook[F any](list []hook[F], prio int, fn F) []hook[F] {
+	list = append(list, hook[F]{prio, fn})
+	sort.SliceStable(list, func(i, j int) bool { return list[i].prio < list[j].prio })
+	return list
+}
+
+// Identity is a service discovery identity (XEP-0030).
+type Identity struct {
+	Category, Type, Name, Lang string
+}
+
+// Domain returns the host's domain.
+func (h *Host) Domain() string { return h.domain }
+
+// Log returns the host's logger.
+func (h *Host) Log() *slog.Logger { return h.log }
+
+// Store returns the storage backend. Modules assert the interfaces they need
+// (backends.Rosters, ...) in Start and fail there when the backend lacks them.
+func (h *Host) Store() backends.Store { return h.srv.store }
+
+// HandleIQ registers fn for iq get/set whose payload is in namespace ns, addressed to
+// the host, to an account's bare JID, or sent without 'to' (the sender's own account).
+func (h *Host) HandleIQ(ns string, fn IQHandler) {
+	if h.iq == nil {
+		h.iq = map[string]IQHandler{}
+	}
+	h.iq[ns] = fn
+}
+
+// AddFeature advertises ns in the host's disco#info.
+func (h *Host) AddFeature(ns string) {
+	if !slices.Contains(h.features, ns) {
+		h.features = append(h.features, ns)
+	}
+}
+
+// AddAccountFeature advertises ns in the disco#info of every account's bare JID.
+func (h *Host) AddAccountFeature(ns string) {
+	if !slices.Contains(h.acctFeatures, ns) {
+		h.acctFeatures = append(h.acctFeatures, ns)
+	}
+}
+
+// AddIdentity adds a disco identity of the host.
+func (h *Host) AddIdentity(id Identity) { h.identities = append(h.identities, id) }
+
+// Features returns the host's disco features, sorted. The slice is the caller's.
+func (h *Host) Features() []string { s := slices.Clone(h.features); slices.Sort(s); return s }
+
+// AccountFeatures returns the features of accounts' bare JIDs, sorted.
+func (h *Host) AccountFeatures() []string {
+	s := slices.Clone(h.acctFeatures)
+	slices.Sort(s)
+	return s
+}
+
+// Identities returns the host's disco identities.
+func (h *Host) Identities() []Identity { return slices.Clone(h.identities) }
+
+// OnUserSend runs fn for every stanza a local session sends, after 'from' is stamped
+// and before routing.
+func (h *Host) OnUserSend(prio int, fn StanzaHook) { h.userSend = addHook(h.userSend, prio, fn) }
+
+// OnDeliver runs fn before a stanza is written to a local session.
+func (h *Host) OnDeliver(prio int, fn StanzaHook) { h.deliver = addHook(h.deliver, prio, fn) }
+
+// OnUndeliverable runs fn for a chat or normal message to an existing-or-not account
+// of this host that has no available resource (RFC 6121 8.5.2.2.1). A hook that stores
+// it (offline storage) returns Stop; if none does, the sender gets
+// service-unavailable.
+func (h *Host) OnUndeliverable(prio int, fn StanzaHook) {
+	h.undeliver = addHook(h.undeliver, prio, fn)
+}
+
+// OnSessionOpened runs fn on a worker after a resource is bound, before the bind result
+// is sent: the session's first stanza is processed only after every such hook returned.
+func (h *Host) OnSessionOpened(prio int, fn SessionHook) { h.opened = addHook(h.opened, prio, fn) }
+
+// OnSessionClosed runs fn on a worker after a session ended (it is no longer in the
+// session table).
+func (h *Host) OnSessionClosed(prio int, fn SessionHook) { h.closed = addHook(h.closed, prio, fn) }
+
+// On registers fn for module-defined events named name.
+func (h *Host) On(name string, prio int, fn EventHook) {
+	if h.events == nil {
+		h.events = map[string][]hook[EventHook]{}
+	}
+	h.events[name] = addHook(h.events[name], prio, fn)
+}
+
+// Fire runs the handlers of ev.Name in priority order until one returns Stop, and
+// reports whether one did.
+func (h *Host) Fire(ev Event) bool {
+	for _, hk := range h.events[ev.Name] {
+		if hk.fn(ev) == Stop {
+			return true
+		}
+	}
+	return false
+}
+
+// Go runs fn on the server's worker pool. It returns false, without running fn, when
+// the pool's queue is full.
+func (h *Host) Go(fn func()) bool { return h.srv.workers.submit(fn) }
+
+// Context is cancelled when the server shuts down.
+func (h *Host) Context() context.Context { return h.srv.ctx }
+
+// Sessions returns the bound sessions of the account bare (normalised bare JID). The
+// slice is shared: do not modify it.
+func (h *Host) Sessions(bare string) []*Session {
+	cs := h.srv.sessions.Lookup(bare)
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]*Session, len(cs))
+	for i, c := range cs {
+		out[i] = &c.sess
+	}
+	return out
+}
+
+// Route sends a stanza generated by the server or a module (raw must carry 'to', and
+// 'from' as it should appear) to its local addressee by the rules of RFC 6121 8.5,
+// without hooks of the sending side. Safe from any goroutine.
+func (h *Host) Route(raw []byte) error {
+	var hd stanza.Header
+	if err := stanza.ParseHeader(raw, &hd); err != nil {
+		return fmt.Errorf("engine: route: %w", err)
+	}
+	to, err := parseTransient(hd.To)
+	if err != nil {
+		return fmt.Errorf("engine: route: bad 'to': %w", err)
+	}
+	if !h.srv.serves(to.Domainpart()) || to.Localpart() == "" {
+		return fmt.Errorf("engine: route: %s is not a local account", to)
+	}
+	bare := to.Bare().String()
+	if r := to.Resourcepart(); r != "" {
+		if c, ok := h.srv.sessions.LookupResource(bare, r); ok {
+			c.sess.Send(raw)
+		}
+		return nil
+	}
+	for _, c := range h.srv.sessions.Lookup(bare) {
+		if avail, _ := c.presenceOf(); avail || hd.Kind != stanza.Presence {
+			c.sess.Send(raw)
+		}
+	}
+	return nil
+}
+
+// startModules builds and starts the configured modules of every host.
+func (s *Server) startModules(factories map[string]ModuleFactory) error {
+	s.hostAPI = map[string]*Host{}
+	for domain := range s.hosts {
+		h := &Host{srv: s, domain: domain, log: s.log.With("host", domain)}
+		s.hostAPI[domain] = h
+		for _, name := range s.cfg.ModuleNames() {
+			f, ok := factories[name]
+			if !ok {
+				return fmt.Errorf("engine: unknown module %q", name)
+			}
+			name := name
+			m, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return s.cfg.DecodeModule(name, v) }})
+			if err != nil {
+				return fmt.Errorf("engine: module %s for %s: %w", name, domain, err)
+			}
+			if err := m.Start(h); err != nil {
+				return fmt.Errorf("engine: start %s for %s: %w", name, domain, err)
+			}
+			h.modules = append(h.modules, m)
+		}
+	}
+	return nil
+}
+
+// stopModules stops every started module, last started first.
+func (s *Server) stopModules() {
+	for _, h := range s.hostAPI {
+		for i := len(h.modules) - 1; i >= 0; i-- {
+			if err := h.modules[i].Stop(); err != nil {
+				h.log.Warn("module stop", "err", err)
+			}
+		}
+	}
+}

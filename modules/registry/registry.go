@@ -1,0 +1,15 @@
+// Package registry lists the modules a Hermod binary can enable, by configuration
+// name. It is the one place that imports every module, so that the engine never does.
+package registry
+
+import (
+	"github.com/hermod-im/hermod/engine"
+	"github.com/hermod-im/hermod/modules/pingbot"
+)
+
+// All returns the module constructors by name. Each call returns a new map.
+func All() map[string]engine.ModuleFactory {
+	return map[string]engine.ModuleFactory{
+		pingbot.Name: pingbot.New,
+	}
+}
