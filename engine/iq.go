@@ -69,3 +69,24 @@ func (c *conn) replyResult(h *stanza.Header, payload []byte) {
 	c.write(bb.B)
 	bytebufferpool.Put(bb)
 }
+
+// preAuthIQ offers an iq sent before authentication to the modules that handle such
+// requests (in-band registration). It reports whether one took it.
+func (c *conn) preAuthIQ(raw []byte) bool {
+	if c.host == nil || len(c.host.preAuthIQ) == 0 {
+		return false
+	}
+	var h stanza.Header
+	if stanza.ParseHeader(raw, &h) != nil || !validIQ(&h) || (string(h.Type) != "get" && string(h.Type) != "set") {
+		return false
+	}
+	el, err := stanza.ParseIn(raw, nsClient)
+	if err != nil {
+		return false
+	}
+	if children := el.Children(); len(children) == 1 && c.dispatchIQ(&h, el, children[0]) {
+		return true
+	}
+	el.Release()
+	return false
+}

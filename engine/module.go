@@ -97,6 +97,9 @@ type Host struct {
 	log    *slog.Logger
 
 	iq           map[string]IQHandler
+	preAuthIQ    map[string]IQHandler
+	featuresPre  []string // stream features offered before authentication
+	featuresPost []string // stream features offered after authentication
 	features     []string
 	acctFeatures []string
 	identities   []Identity
@@ -142,6 +145,26 @@ func (h *Host) HandleIQ(ns string, fn IQHandler) {
 		h.iq = map[string]IQHandler{}
 	}
 	h.iq[ns] = fn
+}
+
+// HandlePreAuthIQ registers fn for iq get/set in namespace ns sent before the stream
+// is authenticated (in-band registration, XEP-0077). The IQ has no From and no Session.
+func (h *Host) HandlePreAuthIQ(ns string, fn IQHandler) {
+	if h.preAuthIQ == nil {
+		h.preAuthIQ = map[string]IQHandler{}
+	}
+	h.preAuthIQ[ns] = fn
+}
+
+// AddStreamFeature offers a stream feature element (well-formed XML with its own
+// xmlns, e.g. "<ver xmlns='urn:xmpp:features:rosterver'/>") before authentication
+// (beforeAuth) or after it, next to resource binding.
+func (h *Host) AddStreamFeature(xml string, beforeAuth bool) {
+	if beforeAuth {
+		h.featuresPre = append(h.featuresPre, xml)
+	} else {
+		h.featuresPost = append(h.featuresPost, xml)
+	}
 }
 
 // AddFeature advertises ns in the host's disco#info.

@@ -55,9 +55,10 @@ type IQ struct {
 	Lang     string
 	// Payload is the single child element; it is released when the handler returns.
 	Payload *stanza.Element
-	// Session is the sender's session.
+	// Session is the sender's session; nil for an iq sent before authentication.
 	Session *Session
 	replied bool
+	send    func([]byte) // where replies go
 }
 
 // Result answers with type='result' carrying payload (well-formed XML, may be empty).
@@ -80,8 +81,10 @@ func (iq *IQ) reply(typ string, body func([]byte) []byte, hasBody bool) {
 	b = append(b, typ...)
 	b = append(b, "' id='"...)
 	b = stanza.EscapeAttr(b, iq.ID)
-	b = append(b, "' to='"...)
-	b = stanza.EscapeAttr(b, iq.From.String())
+	if !iq.From.IsZero() {
+		b = append(b, "' to='"...)
+		b = stanza.EscapeAttr(b, iq.From.String())
+	}
 	if !iq.ToAbsent {
 		b = append(b, "' from='"...)
 		b = stanza.EscapeAttr(b, iq.To.String())
@@ -94,7 +97,7 @@ func (iq *IQ) reply(typ string, body func([]byte) []byte, hasBody bool) {
 		b = append(b, "</iq>"...)
 	}
 	bb.B = b
-	iq.Session.Send(bb.B)
+	iq.send(bb.B)
 	bytebufferpool.Put(bb)
 }
 
@@ -106,7 +109,11 @@ func (c *conn) dispatchIQ(h *stanza.Header, el *stanza.Element, payload *stanza.
 	if host == nil {
 		return false
 	}
-	fn, ok := host.iq[string(payload.Space())]
+	handlers := host.iq
+	if !c.stream.bound {
+		handlers = host.preAuthIQ
+	}
+	fn, ok := handlers[string(payload.Space())]
 	if !ok {
 		return false
 	}
@@ -117,14 +124,19 @@ func (c *conn) dispatchIQ(h *stanza.Header, el *stanza.Element, payload *stanza.
 		ID:      string(h.ID),
 		Lang:    c.stream.lang,
 		Payload: payload,
-		Session: &c.sess,
+		send:    c.deliver,
+	}
+	if c.stream.bound {
+		iq.Session = &c.sess
 	}
 	if h.Lang != nil {
 		iq.Lang = string(h.Lang)
 	}
 	if h.To == nil {
 		iq.ToAbsent = true
-		iq.To = c.stream.jid.Bare()
+		if c.stream.bound {
+			iq.To = c.stream.jid.Bare()
+		}
 	} else {
 		to, err := jid.ParseBytes(h.To)
 		if err != nil {

@@ -200,7 +200,17 @@ func (c *conn) writeFeatures() {
 	switch {
 	case s.user != "":
 		b = append(b, "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"...)
+		if c.host != nil {
+			for _, f := range c.host.featuresPost {
+				b = append(b, f...)
+			}
+		}
 	default:
+		if c.host != nil && (s.secured || c.lis.tls != tlsRequired) {
+			for _, f := range c.host.featuresPre {
+				b = append(b, f...)
+			}
+		}
 		if !s.secured && c.lis.tls != tlsOff && c.srv.tlsConfig != nil {
 			b = append(b, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"...)
 			if c.lis.tls == tlsRequired {
@@ -248,6 +258,9 @@ func (c *conn) onStanza(tok xmlscan.Token) scanNext {
 		case nsClient:
 			if c.lis.tls == tlsRequired && !s.secured {
 				c.streamError(stanza.StreamError{Condition: stanza.StreamPolicyViolation, Text: "STARTTLS is required"})
+				return scanMore
+			}
+			if local == "iq" && c.preAuthIQ(tok.Stanza) {
 				return scanMore
 			}
 			if local == "iq" || local == "message" || local == "presence" {
