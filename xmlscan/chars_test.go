@@ -1,6 +1,7 @@
 package xmlscan
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 	"unicode/utf8"
@@ -164,6 +165,23 @@ func TestUnescape(t *testing.T) {
 		}
 		if _, err := UnescapeAttr(nil, []byte(bad)); err != ErrInvalidReference {
 			t.Errorf("UnescapeAttr(%q) err = %v", bad, err)
+		}
+	}
+}
+
+func TestWordRefLen(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"&amp;xyz", 5}, {"&lt;abcd", 4}, {"&gt;abcd", 4}, {"&quot;ab", 6}, {"&apos;ab", 6},
+		{"&amp xyz", 0}, {"&am;xyzw", 0}, {"&apo;xyz", 0}, {"&#65;abc", 0}, {"&lt abcd", 0}, {"a&amp;xy", 0},
+	} {
+		if got := wordRefLen(binary.LittleEndian.Uint64([]byte(c.in))); got != c.want {
+			t.Errorf("%q: %d, want %d", c.in, got, c.want)
+		}
+		if got := predefinedLen([]byte(c.in)); got != c.want && c.in[0] == '&' {
+			t.Errorf("predefinedLen(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
 }

@@ -19,6 +19,43 @@ const (
 	high = 0x8080808080808080
 )
 
+// textStops flags (with the high bit of the byte) the bytes of w that stop
+// a run of character data: below 0x20 or from 0x80, '<' or '>' (3C and 3E,
+// one test with bit 1 set), and '&'. Only its lowest flag is exact: a
+// borrow can raise false flags above a true one.
+func textStops(w uint64) uint64 {
+	v := (w | 0x02*ones) ^ (0x3E * ones)
+	a := w ^ (0x26 * ones)
+	return ((w - 0x20*ones) | w | ((v - ones) &^ v) | ((a - ones) &^ a)) & high
+}
+
+// Predefined entity references as little-endian words, and the masks that
+// select their bytes.
+const (
+	refAmpWord  = '&' | 'a'<<8 | 'm'<<16 | 'p'<<24 | ';'<<32
+	refLtWord   = '&' | 'l'<<8 | 't'<<16 | ';'<<24
+	refGtWord   = '&' | 'g'<<8 | 't'<<16 | ';'<<24
+	refQuotWord = '&' | 'q'<<8 | 'u'<<16 | 'o'<<24 | 't'<<32 | ';'<<40
+	refAposWord = '&' | 'a'<<8 | 'p'<<16 | 'o'<<24 | 's'<<32 | ';'<<40
+	mask4       = 0xFFFFFFFF
+	mask5       = 0xFFFFFFFFFF
+	mask6       = 0xFFFFFFFFFFFF
+)
+
+// wordRefLen returns the length of the predefined entity reference that
+// starts the little-endian word w, or 0.
+func wordRefLen(w uint64) int {
+	switch {
+	case w&mask5 == refAmpWord:
+		return 5
+	case w&mask4 == refLtWord || w&mask4 == refGtWord:
+		return 4
+	case w&mask6 == refQuotWord || w&mask6 == refAposWord:
+		return 6
+	}
+	return 0
+}
+
 // skipText returns the index of the first byte at or after i that ends a
 // run of plain character data: '<', '&', '>', a control character, or the
 // start of a multi-byte sequence that is not a complete, valid XML Char
@@ -29,14 +66,7 @@ func skipText(b []byte, i int) int {
 	for {
 		var m uint64
 		for n-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			// Bytes below 0x20 or from 0x80, '<' or '>' (3C and 3E,
-			// one test with bit 1 set), '&'.
-			lt := (w - 0x20*ones) &^ w
-			v := (w | 0x02*ones) ^ (0x3E * ones)
-			amp := w ^ (0x26 * ones)
-			m = (lt | w | ((v - ones) &^ v) | ((amp - ones) &^ amp)) & high
-			if m != 0 {
+			if m = textStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 				break
 			}
 			i += 8
@@ -65,16 +95,20 @@ func skipText(b []byte, i int) int {
 // complete, valid Chars. The other quote character is plain.
 func skipAttr(b []byte, i int, q byte) int {
 	n := len(b)
-	qq := uint64(q) * ones
+	// The quote and '&' in one test: ' (27) and & (26) differ in bit 0
+	// only, " (22) and & in bit 2 only.
+	qa, qm := uint64(0x27*ones), uint64(0x01*ones)
+	if q == '"' {
+		qa, qm = 0x26*ones, 0x04*ones
+	}
 	for {
 		var m uint64
 		for n-i >= 8 {
 			w := binary.LittleEndian.Uint64(b[i:])
 			lt := (w - 0x20*ones) &^ w
-			qt := w ^ qq
+			qt := (w | qm) ^ qa
 			la := w ^ (0x3C * ones)
-			amp := w ^ (0x26 * ones)
-			m = (lt | w | ((qt - ones) &^ qt) | ((la - ones) &^ la) | ((amp - ones) &^ amp)) & high
+			m = (lt | w | ((qt - ones) &^ qt) | ((la - ones) &^ la)) & high
 			if m != 0 {
 				break
 			}

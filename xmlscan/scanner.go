@@ -417,6 +417,24 @@ func (s *Scanner) NextInto(buf []byte, t *Token) error {
 		return ErrBufferShrunk
 	}
 	s.shown = 0
+	if s.state == stContent && s.inStanza {
+		// Inside a stanza's content, most tokens are complete and
+		// plain: try the fast paths before the state machine.
+		b := buf
+		if len(buf)-s.stz > s.lim.MaxStanzaBytes {
+			b = buf[:s.stz+s.lim.MaxStanzaBytes]
+		}
+		start := s.pos
+		r, ok := s.fastToken(b)
+		s.work += int64(s.pos - start)
+		if ok {
+			if r == rErr {
+				return s.err
+			}
+			s.fill(buf, t)
+			return nil
+		}
+	}
 	switch s.advance(buf) {
 	case rToken:
 		s.fill(buf, t)

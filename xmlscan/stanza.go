@@ -1,5 +1,10 @@
 package xmlscan
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // The stanza-level read: the routing path needs the stream header, whole
 // stanzas, whitespace and the stream's end, not the elements inside stanzas.
 // NextStanza runs the same state machine as Next, with every rule enforced,
@@ -80,25 +85,9 @@ func (s *Scanner) stanzaLoop(buf []byte) uint8 {
 	if len(buf)-s.stz > s.lim.MaxStanzaBytes {
 		b = buf[:s.stz+s.lim.MaxStanzaBytes]
 	}
-	i := s.pos
-	start := i
-	for i+1 < len(b) {
-		if b[i] != '<' {
-			j, ok := fastText(b, i)
-			if !ok {
-				break
-			}
-			i = j
-			continue
-		}
-		var r uint8
-		var ok bool
-		if c := b[i+1]; c == '/' {
-			r, ok = s.fastEndTag(b, i+2)
-		} else if nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth {
-			s.nattr = 0
-			r, ok = s.fastStartTag(b, i+1)
-		}
+	start := s.pos
+	for {
+		r, ok := s.fastToken(b)
 		if !ok {
 			break
 		}
@@ -107,49 +96,93 @@ func (s *Scanner) stanzaLoop(buf []byte) uint8 {
 			// which the state machine shares.
 			return rErr
 		}
-		i = s.pos
-		s.tok = i
+		s.tok = s.pos
 		if s.tk.stanza {
-			s.work += int64(i - start)
+			s.work += int64(s.pos - start)
 			return rToken
 		}
 	}
-	s.work += int64(i - start)
-	s.pos, s.tok = i, i
-	s.state = stContent
+	s.work += int64(s.pos - start)
 	return rNext
+}
+
+// fastToken tries the fast paths for the token at s.pos, a token boundary
+// in the content of an open stanza (state stContent), reading no further
+// than b. On success s.tk describes the token and s.pos is after it; on
+// failure nothing has changed but the work count.
+func (s *Scanner) fastToken(b []byte) (uint8, bool) {
+	i := s.pos
+	if i+1 >= len(b) {
+		return 0, false
+	}
+	if b[i] != '<' {
+		j, ok := fastText(b, i)
+		if !ok {
+			return 0, false
+		}
+		s.pos = j
+		s.tk = pending{kind: Text, depth: len(s.open) - 1, end: j}
+		return rToken, true
+	}
+	switch c := b[i+1]; {
+	case c == '/':
+		return s.fastEndTag(b, i+2)
+	case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth:
+		s.nattr = 0
+		return s.fastStartTag(b, i+1)
+	}
+	return 0, false
 }
 
 // fastText skips the character data at b[i:] up to the '<' that ends it and
 // returns that index and true. It returns false, having changed nothing, on
-// anything it leaves to stepText: the end of b, a character reference, "]]>",
-// a control character, or a non-ASCII character it does not accept.
+// anything it leaves to stepText: the end of b, a reference it does not
+// accept, "]]>", a control character, or a multi-byte sequence that is
+// incomplete or invalid. It is skipText and the reference checks in one
+// loop, for text that is complete in the buffer.
 func fastText(b []byte, i int) (int, bool) {
-	start := i
+	start, n := i, len(b)
 	for {
-		i = skipText(b, i)
-		if i >= len(b) {
+		var m uint64
+		for n-i >= 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if m = textStops(w); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if m == 0 && i == n {
 			return 0, false
 		}
-		switch textClass[b[i]] {
-		case clLT:
+		switch c := b[i]; {
+		case c == '<':
 			return i, true
-		case clAmp:
-			n := refLen(b[i:])
-			if n == 0 {
+		case c >= 0x80:
+			if i = skipMulti(b, i); i == n || b[i] >= 0x80 {
 				return 0, false
 			}
-			i += n
-		case clGT:
+		case c == '&':
+			k := 0
+			if n-i >= 8 {
+				k = wordRefLen(binary.LittleEndian.Uint64(b[i:]))
+			}
+			if k == 0 {
+				if k = charRefLen(b[i:]); k == 0 {
+					return 0, false
+				}
+			}
+			i += k
+		case c == '>':
 			// The text starts at a token boundary: brackets before
 			// start belong to markup, not to a "]]>".
 			if i-start >= 2 && b[i-1] == ']' && b[i-2] == ']' {
 				return 0, false
 			}
 			i++
+		case c == '\t' || c == '\n' || c == '\r':
+			i++
 		default:
-			// A control character, or a multi-byte sequence skipText
-			// did not accept: incomplete or invalid.
 			return 0, false
 		}
 	}

@@ -43,9 +43,10 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 	if e1-start > s.lim.MaxNameLen {
 		return s.giveUp(start, i)
 	}
-	// ns is set when a prefix or a possible declaration (a name starting
-	// with 'x' of five bytes or more) needs namespace processing.
+	// ns is set when a prefix or a prefix declaration needs the general
+	// namespace processing; decl is the index of an xmlns attribute.
 	ns := ecolon > 0
+	decl := -1
 	nattr := 0
 	self := false
 	for {
@@ -91,8 +92,8 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 		if a1-a0 > s.lim.MaxNameLen {
 			return s.giveUp(start, i)
 		}
-		if c == 'x' && a1-a0 >= 5 {
-			ns = true
+		if c == 'x' && a1-a0 == 5 && acolon == 0 && string(b[a0:a1]) == "xmlns" {
+			decl = nattr
 		}
 		for i < n && b[i] <= ' ' && isSpace(b[i]) {
 			i++
@@ -134,16 +135,17 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 		i++
 	}
 	s.nattr = nattr
-	if ns || !s.inStanza {
-		// Namespace declarations or prefixes, or the stream header,
-		// whose name goes to the arena: the general path.
+	if ns || !s.inStanza || decl >= 0 && !s.plainDefault(b, decl) {
+		// Prefixes or their declarations, a default namespace
+		// declaration that needs decoding or checking, or the stream
+		// header, whose name goes to the arena: the general path.
 		s.elem0, s.elemColon, s.elem1 = start, ecolon, e1
 		s.pos = i
 		return s.finishStart(b, self), true
 	}
-	// No prefixes and no declarations: the element is in the default
-	// namespace, its attributes in none, and only a repeated name makes a
-	// duplicate, which the state machine will report.
+	// No prefixes: the element is in the default namespace (its own
+	// declaration's, if any), its attributes in none, and only a repeated
+	// name makes a duplicate, which the state machine will report.
 	if nattr > 1 {
 		attrs := s.attrs[:nattr]
 		for j := 1; j < len(attrs); j++ {
@@ -158,29 +160,54 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 	}
 	s.pos = i
 	depth := len(s.open)
+	arenaMark := len(s.arena)
+	spOff, spLen := s.defOff, s.defLen
+	if decl >= 0 {
+		// The declaration's namespace name goes to the arena: the
+		// scope outlives the bytes when the caller shifts.
+		a := &s.attrs[decl]
+		a.decl = true
+		a.spOff, a.spLen = s.xmlnsSpOff, int32(len(nsXMLNS))
+		s.arena = append(s.arena, b[a.v0:a.v1]...)
+		spOff, spLen = int32(arenaMark), int32(a.v1-a.v0)
+	}
 	s.tk = pending{
 		kind: StartTag, depth: depth, self: self,
 		n0: start, n1: e1,
-		spOff: s.defOff, spLen: s.defLen,
+		spOff: spOff, spLen: spLen,
 		end: i,
 	}
 	if self {
+		// The declaration's scope ends with the element; its bytes stay
+		// in the arena's spare capacity until the next push, so Space
+		// remains readable until the next call.
+		s.arena = s.arena[:arenaMark]
 		s.tk.stanza = depth == s.stanzaAt
 		s.afterElement(depth)
 		return rToken, true
 	}
 	s.open = append(s.open, openElem{
 		nameOff: start, nameLen: e1 - start, inBuf: true,
-		spOff: s.defOff, spLen: s.defLen,
-		arenaMark: int32(len(s.arena)), bindMark: int32(len(s.binds)),
+		spOff: spOff, spLen: spLen,
+		arenaMark: int32(arenaMark), bindMark: int32(len(s.binds)),
 		prevDefOff: s.defOff, prevDefLen: s.defLen,
 	})
+	s.defOff, s.defLen = spOff, spLen
 	if depth == s.stanzaAt {
 		s.elem0, s.elemColon, s.elem1 = start, 0, e1
-		s.saveTop(b, s.defOff, s.defLen)
+		s.saveTop(b, spOff, spLen)
 	}
 	s.state = stContent
 	return rToken, true
+}
+
+// plainDefault reports whether attribute k, an xmlns declaration, binds the
+// default namespace to a name that needs neither decoding nor a check
+// against the reserved names: the fast path binds it itself.
+func (s *Scanner) plainDefault(b []byte, k int) bool {
+	a := &s.attrs[k]
+	n := a.v1 - a.v0
+	return !a.amp && n != len(nsXML) && n != len(nsXMLNS)
 }
 
 // fastEndTag tries to scan the whole end tag whose name begins at i (just
