@@ -6,6 +6,7 @@ import (
 
 	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/engine/enginetest"
+	"github.com/hermod-im/hermod/stanza/jid"
 )
 
 type testServer = enginetest.Server
@@ -40,3 +41,5 @@ func withTimeouts(d time.Duration) enginetest.Option {
 var clientTLS = enginetest.ClientTLS
 
 const streamOpen = enginetest.StreamOpen
+
+func jidMust(s string) jid.JID { return jid.MustParse(s) }

@@ -325,3 +325,22 @@ func (s *Server) stopModules() {
 		}
 	}
 }
+
+// RemoveUser tells the modules of the account's host that bare (a normalised bare JID)
+// was deleted, so they drop its data ("user-removed" event), and ends its sessions
+// with a not-authorized stream error. The account itself must already be gone from the
+// store. Safe from any goroutine; it may block while modules clean up.
+func (s *Server) RemoveUser(bare jid.JID) {
+	for _, c := range s.sessions.Lookup(bare.String()) {
+		c.post(func() {
+			c.streamError(stanza.StreamError{Condition: stanza.StreamNotAuthorized, Text: "account removed"})
+		})
+	}
+	if h := s.hostAPI[bare.Domainpart()]; h != nil {
+		h.Fire(Event{Name: EventUserRemoved, User: bare})
+	}
+}
+
+// EventUserRemoved is fired (Host.Fire) when an account was deleted; Event.User is its
+// bare JID. Modules drop the account's data.
+const EventUserRemoved = "user-removed"

@@ -118,3 +118,32 @@ func TestModuleHooks(t *testing.T) {
 		t.Fatalf("closed hooks ran %d times", p.closed.Load())
 	}
 }
+
+func TestRemoveUser(t *testing.T) {
+	var removed atomic.Value
+	factory := func(mc engine.ModuleConfig) (engine.Module, error) {
+		return moduleFunc(func(h *engine.Host) error {
+			h.On(engine.EventUserRemoved, engine.PriorityDefault, func(ev engine.Event) engine.HookResult {
+				removed.Store(ev.User.String())
+				return engine.Continue
+			})
+			return nil
+		}), nil
+	}
+	var srv *engine.Server
+	ts := startServer(t, enginetest.WithModule("mod_watch", factory, nil), enginetest.WithServer(&srv))
+	users(ts, "alice")
+	a := rawLogin(t, ts, "alice", "a")
+	srv.RemoveUser(jidMust("alice@localhost"))
+	if got := a.ReadAll(); !strings.Contains(got, "<not-authorized") {
+		t.Fatalf("session of a removed account: %q", got)
+	}
+	if removed.Load() != "alice@localhost" {
+		t.Fatalf("user-removed event: %v", removed.Load())
+	}
+}
+
+type moduleFunc func(h *engine.Host) error
+
+func (f moduleFunc) Start(h *engine.Host) error { return f(h) }
+func (f moduleFunc) Stop() error                { return nil }

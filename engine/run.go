@@ -16,6 +16,7 @@ import (
 	"github.com/hermod-im/hermod/engine/admin/accounts"
 	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/engine/metrics"
+	"github.com/hermod-im/hermod/stanza/jid"
 )
 
 // Run is `hermod serve`: it opens the configured store, starts the admin HTTP
@@ -49,7 +50,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[
 		if err != nil {
 			return fmt.Errorf("engine: accounts: %w", err)
 		}
-		adm = admin.New(admin.Options{Addr: cfg.Admin.Address, Registry: m.Registry(), Users: users, Logger: log})
+		adm = admin.New(admin.Options{Addr: cfg.Admin.Address, Registry: m.Registry(), Users: removalNotifier{users, srv}, Logger: log})
 		if err := adm.Start(); err != nil {
 			return err
 		}
@@ -81,4 +82,21 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[
 	}
 	log.Info("stopped")
 	return err
+}
+
+// removalNotifier tells the server about accounts deleted through the admin API, so
+// their sessions end and modules drop their data.
+type removalNotifier struct {
+	admin.Users
+	srv *Server
+}
+
+func (r removalNotifier) DeleteUser(ctx context.Context, s string) error {
+	if err := r.Users.DeleteUser(ctx, s); err != nil {
+		return err
+	}
+	if j, err := jid.Parse(s); err == nil {
+		r.srv.RemoveUser(j.Bare())
+	}
+	return nil
 }

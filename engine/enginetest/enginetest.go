@@ -45,6 +45,7 @@ type Server struct {
 type Option func(*settings)
 
 type settings struct {
+	srv     **engine.Server
 	cfg     *config.Config
 	modules map[string]engine.ModuleFactory
 	store   backends.Store
@@ -70,6 +71,9 @@ func WithModule(name string, f engine.ModuleFactory, opts map[string]any) Option
 		s.cfg.Modules[name] = opts
 	}
 }
+
+// WithServer stores the running *engine.Server in *p, for tests that call its methods.
+func WithServer(p **engine.Server) Option { return func(s *settings) { s.srv = p } }
 
 // WithStore serves from store (which the test closes) instead of a memory store.
 func WithStore(store backends.Store) Option { return func(s *settings) { s.store = store } }
@@ -120,6 +124,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	srv, err := engine.New(cfg, log, engine.Options{Store: st.store, Modules: st.modules})
 	if err != nil {
 		t.Fatalf("engine.New: %v", err)
+	}
+	if st.srv != nil {
+		*st.srv = srv
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
