@@ -7,7 +7,6 @@ import (
 	"time"
 )
 
-
 func TestStreamErrors(t *testing.T) {
 	ts := startServer(t)
 	tests := []struct {

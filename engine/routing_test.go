@@ -87,7 +87,6 @@ func (c *client) expectNone(d time.Duration) {
 	}
 }
 
-
 // expectNoMessage checks that no message arrives for a short while.
 func (c *client) expectNoMessage(d time.Duration) {
 	c.t.Helper()
