@@ -185,3 +185,48 @@ func TestWordRefLen(t *testing.T) {
 		}
 	}
 }
+
+// naiveMulti is skipMulti's specification: complete, valid multi-byte
+// characters, and spaces followed by a byte from 0x80.
+func naiveMulti(b []byte, i int) int {
+	for i < len(b) {
+		if b[i] == ' ' && i+1 < len(b) && b[i+1] >= 0x80 && len(b)-i >= 4 {
+			i++
+			continue
+		}
+		if b[i] < 0x80 {
+			return i
+		}
+		n, st := decodeChar(b[i:])
+		if st != mbOK {
+			return i
+		}
+		i += n
+	}
+	return i
+}
+
+// TestSkipMulti checks skipMulti on pairs of characters around every
+// boundary of the two-byte and three-byte forms, with spaces between, and
+// at every distance from the end of the buffer.
+func TestSkipMulti(t *testing.T) {
+	var units [][]byte
+	for _, lead := range []byte{0xC0, 0xC1, 0xC2, 0xD0, 0xDF, 0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF4, 0xF5} {
+		for _, c1 := range []byte{0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0} {
+			units = append(units, []byte{lead, c1}, []byte{lead, c1, 0xBE}, []byte{lead, c1, 0x80, 0x80})
+		}
+	}
+	units = append(units, []byte(" "), []byte("a"), []byte("é"), []byte("日"), []byte("😀"), []byte("\uFFFF"))
+	for _, u := range units {
+		for _, v := range units {
+			for _, tail := range []string{"", "x", "xyzw"} {
+				b := append(append(append([]byte("é"), u...), v...), tail...)
+				for i := 0; i < len(b); i++ {
+					if got, want := skipMulti(b, i), naiveMulti(b, i); got != want {
+						t.Fatalf("skipMulti(% x, %d) = %d, want %d", b, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}

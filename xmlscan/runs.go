@@ -90,13 +90,21 @@ func skipText(b []byte, i int) int {
 	}
 }
 
+// attrStops is textStops for an attribute value: it flags bytes below 0x20
+// or from 0x80, '<', and the quote q together with '&': ' (27) and & (26)
+// differ in bit 0 only, " (22) and & in bit 2 only, so with qa, qm = 0x27,
+// 0x01 for ' and 0x26, 0x04 for " (in every byte) one test finds both.
+func attrStops(w, qa, qm uint64) uint64 {
+	qt := (w | qm) ^ qa
+	la := w ^ (0x3C * ones)
+	return ((w - 0x20*ones) | w | ((qt - ones) &^ qt) | ((la - ones) &^ la)) & high
+}
+
 // skipAttr is skipText for an attribute value quoted with q: it stops at q,
 // '<', '&', control characters and multi-byte sequences that are not
 // complete, valid Chars. The other quote character is plain.
 func skipAttr(b []byte, i int, q byte) int {
 	n := len(b)
-	// The quote and '&' in one test: ' (27) and & (26) differ in bit 0
-	// only, " (22) and & in bit 2 only.
 	qa, qm := uint64(0x27*ones), uint64(0x01*ones)
 	if q == '"' {
 		qa, qm = 0x26*ones, 0x04*ones
@@ -104,12 +112,7 @@ func skipAttr(b []byte, i int, q byte) int {
 	for {
 		var m uint64
 		for n-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			lt := (w - 0x20*ones) &^ w
-			qt := (w | qm) ^ qa
-			la := w ^ (0x3C * ones)
-			m = (lt | w | ((qt - ones) &^ qt) | ((la - ones) &^ la)) & high
-			if m != 0 {
+			if m = attrStops(binary.LittleEndian.Uint64(b[i:]), qa, qm); m != 0 {
 				break
 			}
 			i += 8
@@ -132,20 +135,33 @@ func skipAttr(b []byte, i int, q byte) int {
 	}
 }
 
-// skipMulti skips complete, valid multi-byte characters from b[i] and
-// returns the index of the first byte that is ASCII or does not start one.
-// It reads each character's bytes as one word while four bytes are left,
-// and falls back to decodeChar (on which TestSkipMulti holds it) near the
-// end of b.
+// skipMulti skips complete, valid multi-byte characters from b[i], and
+// single spaces between them, and returns the index of the first byte that
+// is ASCII or does not start one. It reads each character's bytes as one
+// word while four bytes are left, and falls back to decodeChar (on which
+// TestDecodeCharMatchesUTF8 holds it) near the end of b. Spaces are plain
+// in character data and attribute values alike; taking them here keeps
+// text in most scripts, words of letters between spaces, in this loop.
 func skipMulti(b []byte, i int) int {
 	for len(b)-i >= 4 {
 		w := binary.LittleEndian.Uint32(b[i:])
 		switch c := byte(w); {
-		case c < 0xC2: // ASCII, a continuation byte, or an overlong lead
+		case c < 0x80:
+			if c != ' ' || w&0x8000 == 0 {
+				return i
+			}
+			i++ // a space, and non-ASCII follows
+		case c < 0xC2: // a continuation byte, or an overlong lead
 			return i
 		case c < 0xE0:
 			if w&0xC000 != 0x8000 {
 				return i
+			}
+			// Two-byte scripts come in runs: take a second
+			// character from the same word when there is one.
+			if w&0xC0E00000 == 0x80C00000 && w&0x1E0000 != 0 {
+				i += 4
+				continue
 			}
 			i += 2
 		case c < 0xF0:

@@ -509,37 +509,47 @@ func (s *Scanner) advance(buf []byte) uint8 {
 	}
 }
 
-// fill writes the token that advance completed into *t, makes the
-// attributes of a start tag visible, and moves past the token.
+// fill writes the token that advance or fastToken completed into *t,
+// makes the attributes of a start tag visible, and moves past the token.
+// Every field of *t is written once: *t may hold the previous token.
 func (s *Scanner) fill(buf []byte, t *Token) {
-	// Every field is written: *t may hold the previous token.
 	tk := &s.tk
+	start := s.tok
 	t.Kind = tk.kind
 	t.Depth = tk.depth
 	t.SelfClosing = tk.self
 	t.StanzaEnd = tk.stanza
 	t.StreamEnd = tk.stream
-	t.Prefix, t.Local, t.Space, t.Stanza = nil, nil, nil, nil
-	if tk.kind <= EndTag {
-		if tk.colon > 0 {
-			t.Prefix = buf[tk.n0 : tk.n0+tk.colon]
-			t.Local = buf[tk.n0+tk.colon+1 : tk.n1]
-		} else {
-			t.Local = buf[tk.n0:tk.n1]
-		}
-		if tk.spLen > 0 {
-			t.Space = s.arena[tk.spOff : tk.spOff+tk.spLen : tk.spOff+tk.spLen]
-		}
-		if tk.kind == StartTag && s.nattr > 0 {
-			s.showAttrs(buf, tk)
-		}
+	t.Raw = buf[start:tk.end]
+	t.Start = start
+	if tk.kind > EndTag {
+		// Character data never completes a stanza.
+		t.Prefix, t.Local, t.Space, t.Stanza = nil, nil, nil, nil
+		s.tok = tk.end
+		return
+	}
+	name := buf[tk.n0:tk.n1]
+	if tk.colon > 0 {
+		t.Prefix = name[:tk.colon]
+		t.Local = name[tk.colon+1:]
+	} else {
+		t.Prefix = nil
+		t.Local = name
+	}
+	if tk.spLen > 0 {
+		t.Space = s.arena[tk.spOff : tk.spOff+tk.spLen : tk.spOff+tk.spLen]
+	} else {
+		t.Space = nil
 	}
 	if tk.stanza {
 		t.Stanza = buf[s.stz:tk.end]
 		s.inStanza = false
+	} else {
+		t.Stanza = nil
 	}
-	t.Raw = buf[s.tok:tk.end]
-	t.Start = s.tok
+	if tk.kind == StartTag && s.nattr > 0 {
+		s.showAttrs(buf, tk)
+	}
 	s.tok = tk.end
 }
 

@@ -1,6 +1,9 @@
 package xmlscan
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Single-pass fast paths for tags that are complete in the buffer.
 //
@@ -95,11 +98,13 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 		if c == 'x' && a1-a0 == 5 && acolon == 0 && string(b[a0:a1]) == "xmlns" {
 			decl = nattr
 		}
-		for i < n && b[i] <= ' ' && isSpace(b[i]) {
-			i++
-		}
-		if i >= n || b[i] != '=' {
-			return s.giveUp(start, i)
+		if i < n && b[i] != '=' {
+			for i < n && b[i] <= ' ' && isSpace(b[i]) {
+				i++
+			}
+			if i >= n || b[i] != '=' {
+				return s.giveUp(start, i)
+			}
 		}
 		for i++; i < n && b[i] <= ' ' && isSpace(b[i]); i++ {
 		}
@@ -107,25 +112,50 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 			return s.giveUp(start, i)
 		}
 		q := b[i]
+		qa, qm := uint64(0x27*ones), uint64(0x01*ones)
+		if q == '"' {
+			qa, qm = 0x26*ones, 0x04*ones
+		}
 		i++
 		v0 := i
 		amp := false
+	value:
 		for {
-			i = skipAttr(b, i, q)
-			if i >= n {
+			// skipAttr inline: words of plain ASCII, then one decision.
+			if n-i >= 8 {
+				if m := attrStops(binary.LittleEndian.Uint64(b[i:]), qa, qm); m == 0 {
+					i += 8
+					continue
+				} else {
+					i += bits.TrailingZeros64(m) >> 3
+				}
+			} else if i >= n {
 				return s.giveUp(start, i)
 			}
-			if b[i] == q {
-				break
-			}
-			if b[i] == '&' {
-				if k := refLen(b[i:]); k > 0 {
-					amp = true
-					i += k
-					continue
+			switch c := b[i]; {
+			case c == q:
+				break value
+			case c == '&':
+				k := 0
+				if n-i >= 8 {
+					k = wordRefLen(binary.LittleEndian.Uint64(b[i:]))
 				}
+				if k == 0 {
+					if k = charRefLen(b[i:]); k == 0 {
+						return s.giveUp(start, i)
+					}
+				}
+				amp = true
+				i += k
+			case c >= 0x80:
+				if i = skipMulti(b, i); i == n || b[i] >= 0x80 {
+					return s.giveUp(start, i)
+				}
+			case attrClass[c] == clPlain || attrClass[c] == clQuote:
+				i++ // tab, line end, the other quote, or the tail of b
+			default:
+				return s.giveUp(start, i) // '<' or a control character
 			}
-			return s.giveUp(start, i)
 		}
 		if nattr == len(s.attrs) {
 			s.attrs = append(s.attrs, attrRec{})
