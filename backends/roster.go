@@ -218,6 +218,9 @@ type Rosters interface {
 	// one. An absent request is not an error.
 	DeletePendingIn(ctx context.Context, domain, user, contact string) (bool, error)
 
+	// PendingIn returns the request from contact, or an error wrapping ErrNotFound.
+	PendingIn(ctx context.Context, domain, user, contact string) (PendingIn, error)
+
 	// PendingIns returns the user's pending requests ordered by Contact.
 	PendingIns(ctx context.Context, domain, user string) ([]PendingIn, error)
 
