@@ -23,6 +23,8 @@ type Store struct {
 	mu      sync.RWMutex
 	closed  bool
 	domains map[string]map[string]backends.Account // domain -> user -> account
+	offline offlineData                            // offline.go
+	user    userData                               // userdata.go: vCards, private XML, last logouts
 }
 
 var _ backends.Store = (*Store)(nil)
