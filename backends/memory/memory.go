@@ -25,6 +25,7 @@ type Store struct {
 	domains map[string]map[string]backends.Account // domain -> user -> account
 	offline offlineData                            // offline.go
 	user    userData                               // userdata.go: vCards, private XML, last logouts
+	privacy privacyData                            // privacy.go
 }
 
 var _ backends.Store = (*Store)(nil)
