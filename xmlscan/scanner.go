@@ -568,12 +568,12 @@ func (s *Scanner) stepContent(b []byte) uint8 {
 		if i+1 < len(b) && len(s.open) > 0 {
 			switch c := b[i+1]; {
 			case c == '/':
-				if r, ok := s.fastEndTag(b, i+2); ok {
+				if r, ok := s.fastEndTag(b, i+2, false); ok {
 					return r
 				}
 			case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth && len(s.open) != s.stanzaAt:
 				s.nattr = 0
-				if r, ok := s.fastStartTag(b, i+1); ok {
+				if r, ok := s.fastStartTag(b, i+1, false); ok {
 					return r
 				}
 			}
@@ -628,7 +628,7 @@ func (s *Scanner) stepLT(b []byte) uint8 {
 		if len(s.open) == 0 {
 			return s.fail(NotWellFormed, i, msgEndNoOpen)
 		}
-		if r, ok := s.fastEndTag(b, i+2); ok {
+		if r, ok := s.fastEndTag(b, i+2, false); ok {
 			return r
 		}
 		s.nameStart, s.colon = i+2, 0
@@ -649,7 +649,7 @@ func (s *Scanner) stepLT(b []byte) uint8 {
 			s.inStanza = true
 			s.stz = i
 		}
-		if r, ok := s.fastStartTag(b, i+1); ok {
+		if r, ok := s.fastStartTag(b, i+1, false); ok {
 			return r
 		}
 		s.nameStart, s.colon = i+1, 0

@@ -87,7 +87,26 @@ func (s *Scanner) stanzaLoop(buf []byte) uint8 {
 	}
 	start := s.pos
 	for {
-		r, ok := s.fastToken(b)
+		// fastToken inline: text needs no token here.
+		i := s.pos
+		if i+1 >= len(b) {
+			break
+		}
+		var r uint8
+		var ok bool
+		switch c := b[i+1]; {
+		case b[i] != '<':
+			var j int
+			if j, ok = fastText(b, i); ok {
+				s.pos, s.tok = j, j
+				continue
+			}
+		case c == '/':
+			r, ok = s.fastEndTag(b, i+2, true)
+		case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth:
+			s.nattr = 0
+			r, ok = s.fastStartTag(b, i+1, true)
+		}
 		if !ok {
 			break
 		}
@@ -97,7 +116,8 @@ func (s *Scanner) stanzaLoop(buf []byte) uint8 {
 			return rErr
 		}
 		s.tok = s.pos
-		if s.tk.stanza {
+		if len(s.open) == s.stanzaAt {
+			// The stanza's end tag: fastEndTag described it in s.tk.
 			s.work += int64(s.pos - start)
 			return rToken
 		}
@@ -126,10 +146,10 @@ func (s *Scanner) fastToken(b []byte) (uint8, bool) {
 	}
 	switch c := b[i+1]; {
 	case c == '/':
-		return s.fastEndTag(b, i+2)
+		return s.fastEndTag(b, i+2, false)
 	case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth:
 		s.nattr = 0
-		return s.fastStartTag(b, i+1)
+		return s.fastStartTag(b, i+1, false)
 	}
 	return 0, false
 }

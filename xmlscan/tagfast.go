@@ -23,8 +23,10 @@ import (
 
 // fastStartTag tries to scan the whole start tag whose name begins at start
 // (just after '<'). On success it has set the scanner's tag fields, s.pos
-// and s.tk, and returns rToken (or finishStart's error) and true.
-func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
+// and s.tk, and returns rToken (or finishStart's error) and true. With
+// quiet, for a tag inside a stanza that nobody will see, it may leave s.tk
+// unset.
+func (s *Scanner) fastStartTag(b []byte, start int, quiet bool) (uint8, bool) {
 	n := len(b)
 	i := start
 	// The element name: an ASCII QName.
@@ -160,7 +162,9 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 		if nattr == len(s.attrs) {
 			s.attrs = append(s.attrs, attrRec{})
 		}
-		s.attrs[nattr] = attrRec{n0: a0, colon: acolon, n1: a1, v0: v0, v1: i, amp: amp}
+		a := &s.attrs[nattr]
+		a.n0, a.colon, a.n1, a.v0, a.v1 = a0, acolon, a1, v0, i
+		a.spOff, a.spLen, a.amp, a.decl = 0, 0, amp, false
 		nattr++
 		i++
 	}
@@ -201,18 +205,20 @@ func (s *Scanner) fastStartTag(b []byte, start int) (uint8, bool) {
 		s.arena = append(s.arena, b[a.v0:a.v1]...)
 		spOff, spLen = int32(arenaMark), int32(a.v1-a.v0)
 	}
-	s.tk = pending{
-		kind: StartTag, depth: depth, self: self,
-		n0: start, n1: e1,
-		spOff: spOff, spLen: spLen,
-		end: i,
+	if !quiet {
+		s.tk = pending{
+			kind: StartTag, depth: depth, self: self,
+			stanza: self && depth == s.stanzaAt,
+			n0:     start, n1: e1,
+			spOff: spOff, spLen: spLen,
+			end: i,
+		}
 	}
 	if self {
 		// The declaration's scope ends with the element; its bytes stay
 		// in the arena's spare capacity until the next push, so Space
 		// remains readable until the next call.
 		s.arena = s.arena[:arenaMark]
-		s.tk.stanza = depth == s.stanzaAt
 		s.afterElement(depth)
 		return rToken, true
 	}
@@ -242,8 +248,9 @@ func (s *Scanner) plainDefault(b []byte, k int) bool {
 
 // fastEndTag tries to scan the whole end tag whose name begins at i (just
 // after "</"). It compares the bytes with the open element's name directly:
-// a well-formed end tag has no other name.
-func (s *Scanner) fastEndTag(b []byte, i int) (uint8, bool) {
+// a well-formed end tag has no other name. With quiet it sets s.tk only
+// for the end tag of a stanza.
+func (s *Scanner) fastEndTag(b []byte, i int, quiet bool) (uint8, bool) {
 	depth := len(s.open) - 1
 	top := &s.open[depth]
 	j := i + top.nameLen
@@ -259,11 +266,13 @@ func (s *Scanner) fastEndTag(b []byte, i int) (uint8, bool) {
 		}
 	}
 	s.pos = j + 1
-	s.tk = pending{
-		kind: EndTag, depth: depth, stanza: depth == s.stanzaAt,
-		n0: i, colon: top.colon, n1: i + top.nameLen,
-		spOff: top.spOff, spLen: top.spLen,
-		end: j + 1,
+	if stanza := depth == s.stanzaAt; !quiet || stanza {
+		s.tk = pending{
+			kind: EndTag, depth: depth, stanza: stanza,
+			n0: i, colon: top.colon, n1: i + top.nameLen,
+			spOff: top.spOff, spLen: top.spLen,
+			end: j + 1,
+		}
 	}
 	s.popElem(top)
 	s.afterElement(depth)
