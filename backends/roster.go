@@ -81,13 +81,24 @@ type RosterItem struct {
 	Approved bool
 }
 
+// ValidateContact checks a contact key: non-empty and at most MaxJIDLen bytes. The
+// error wraps ErrInvalid.
+func ValidateContact(contact string) error {
+	switch {
+	case contact == "":
+		return fmt.Errorf("empty contact: %w", ErrInvalid)
+	case len(contact) > MaxJIDLen:
+		return fmt.Errorf("contact of %d bytes exceeds %d: %w", len(contact), MaxJIDLen, ErrInvalid)
+	}
+	return nil
+}
+
 // Validate checks the item against the limits above. The error wraps ErrInvalid.
 func (it *RosterItem) Validate() error {
+	if err := ValidateContact(it.Contact); err != nil {
+		return err
+	}
 	switch {
-	case it.Contact == "":
-		return fmt.Errorf("roster item with an empty contact: %w", ErrInvalid)
-	case len(it.Contact) > MaxJIDLen:
-		return fmt.Errorf("contact of %d bytes exceeds %d: %w", len(it.Contact), MaxJIDLen, ErrInvalid)
 	case len(it.Name) > MaxRosterNameLen:
 		return fmt.Errorf("name of %d bytes exceeds %d: %w", len(it.Name), MaxRosterNameLen, ErrInvalid)
 	case len(it.Groups) > MaxGroups:
@@ -126,12 +137,10 @@ type PendingIn struct {
 
 // Validate checks the record against the limits above. The error wraps ErrInvalid.
 func (p *PendingIn) Validate() error {
-	switch {
-	case p.Contact == "":
-		return fmt.Errorf("pending request with an empty contact: %w", ErrInvalid)
-	case len(p.Contact) > MaxJIDLen:
-		return fmt.Errorf("contact of %d bytes exceeds %d: %w", len(p.Contact), MaxJIDLen, ErrInvalid)
-	case len(p.Stanza) > MaxPendingStanza:
+	if err := ValidateContact(p.Contact); err != nil {
+		return err
+	}
+	if len(p.Stanza) > MaxPendingStanza {
 		return fmt.Errorf("stanza of %d bytes exceeds %d: %w", len(p.Stanza), MaxPendingStanza, ErrInvalid)
 	}
 	return nil

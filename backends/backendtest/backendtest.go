@@ -80,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) backends.Store, opts ...Optio
 			c.fn(t)
 		})
 	}
+	s.runRosters(t)
 }
 
 type suite struct {

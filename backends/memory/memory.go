@@ -23,6 +23,7 @@ type Store struct {
 	mu      sync.RWMutex
 	closed  bool
 	domains map[string]map[string]backends.Account // domain -> user -> account
+	rosters rosterData                             // roster.go
 	offline offlineData                            // offline.go
 	user    userData                               // userdata.go: vCards, private XML, last logouts
 	privacy privacyData                            // privacy.go
