@@ -27,13 +27,9 @@ func (s *shard) login(ctx context.Context) error {
 	o := s.cfg.options(false)
 	errs := &errorCounts{}
 	warm, failed, took := s.ramp(ctx, o, lo, hi, 1e9, s.cfg.concurrency, errs)
-	ok := 0
-	for _, c := range warm {
-		if c != nil {
-			ok++
-			_ = c.Close(s.cfg.closeWait)
-		}
-	}
+	warm = compactConns(warm)
+	ok := len(warm)
+	closeAll(warm, s.cfg.closeWait, s.cfg.concurrency)
 	if err := s.emit(event{Ev: "ready", Connected: ok, Failed: failed, Errors: errs.snapshot(), ConnectSecs: took.Seconds()}); err != nil {
 		return err
 	}
@@ -78,4 +74,25 @@ func (s *shard) login(ctx context.Context) error {
 		return err
 	}
 	return s.await(ctx, cmdStop)
+}
+
+// closeAll closes conns politely, conc at a time: a server may take its time to close
+// a stream (ejabberd waits 100 ms), and one after the other that adds up.
+func closeAll(conns []*client.Conn, wait time.Duration, conc int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(conns) {
+					return
+				}
+				_ = conns[i].Close(wait)
+			}
+		}()
+	}
+	wg.Wait()
 }
