@@ -81,6 +81,7 @@ func Run(t *testing.T, newStore func(t *testing.T) backends.Store, opts ...Optio
 		})
 	}
 	s.runRosters(t)
+	s.runPrivacy(t)
 	s.runUserData(t)
 }
 

@@ -95,27 +95,22 @@ func (s *Store) PrivacyDefaults(ctx context.Context, domain string, fn func(user
 		user string
 		list backends.PrivacyList
 	}
+	if err := backends.ValidateDomain(domain); err != nil {
+		return fmt.Errorf("memory: list privacy defaults: %w", err)
+	}
 	var found []entry
 	s.mu.RLock()
-	err := s.check(ctx, "list privacy defaults")
-	if err == nil {
-		err = backends.ValidateDomain(domain)
+	if err := s.check(ctx, "list privacy defaults"); err != nil {
+		s.mu.RUnlock()
+		return err
 	}
-	if err == nil {
-		for k, v := range s.privacy.users {
-			if k.domain != domain {
-				continue
-			}
-			if l := v.DefaultList(); l != nil {
-				c := v.Clone()
-				found = append(found, entry{k.user, *c.DefaultList()})
-			}
+	for k, v := range s.privacy.users {
+		if k.domain == domain && v.Default != "" {
+			c := v.Clone()
+			found = append(found, entry{k.user, *c.DefaultList()})
 		}
 	}
 	s.mu.RUnlock()
-	if err != nil {
-		return fmt.Errorf("memory: list privacy defaults: %w", err)
-	}
 	for _, e := range found {
 		if err := fn(e.user, e.list); err != nil {
 			return err
