@@ -72,6 +72,57 @@ func TestZeroAllocs(t *testing.T) {
 	}
 }
 
+// scanStanzas is scanAll with NextStanza: the routing path's loop, reading
+// the attributes of every stanza and shifting after every event.
+func scanStanzas(tb testing.TB, s *Scanner, in, buf []byte, chunk int) int {
+	buf = buf[:0]
+	n := 0
+	for off := 0; off < len(in); {
+		end := min(off+chunk, len(in))
+		buf = append(buf, in[off:end]...)
+		off = end
+		for {
+			t, err := s.NextStanza(buf)
+			if errors.Is(err, ErrNeedMore) {
+				break
+			}
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if t.StanzaEnd {
+				n++
+				for i := 0; i < s.NumAttrs(); i++ {
+					_ = s.Attr(i)
+				}
+				s.AttrValue("", "to")
+			}
+			k := s.Keep()
+			buf = buf[:copy(buf, buf[k:])]
+			if err := s.Shift(k); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return n
+}
+
+func TestZeroAllocsStanza(t *testing.T) {
+	in := genStream(3, 400, true)
+	for _, chunk := range []int{len(in), 1500, 1} {
+		s := New(Limits{})
+		buf := make([]byte, 0, 2*len(in))
+		scanStanzas(t, s, in, buf, chunk)
+		var stanzas int
+		allocs := testing.AllocsPerRun(3, func() {
+			s.Recycle()
+			stanzas = scanStanzas(t, s, in, buf, chunk)
+		})
+		if allocs != 0 || stanzas != 400 {
+			t.Errorf("chunk %d: %v allocations per run of %d stanzas", chunk, allocs, stanzas)
+		}
+	}
+}
+
 func TestZeroAllocsFramed(t *testing.T) {
 	in := []byte("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0'/>" +
 		"<message xmlns='jabber:client' to='a@b'><body>hi &amp; bye 😀</body><x xmlns='urn:x' y='1'/></message>" +

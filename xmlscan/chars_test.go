@@ -32,7 +32,8 @@ func TestDecodeCharMatchesUTF8(t *testing.T) {
 		}
 		// skipMulti reads a word when it can: check it on b alone and
 		// padded with ASCII, which ends any sequence.
-		for _, p := range [][]byte{b, append(append([]byte(nil), b...), 'a', 'a', 'a')} {
+		var pad [8]byte
+		for _, p := range [][]byte{b, append(append(pad[:0], b...), 'a', 'a', 'a')} {
 			want := 0
 			if n, st := decodeChar(p); st == mbOK {
 				want = n

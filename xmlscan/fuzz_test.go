@@ -286,6 +286,43 @@ func FuzzChunking(f *testing.F) {
 	})
 }
 
+// FuzzStanza feeds the input (after a stream header, or framed) to
+// NextStanza in chunks whose sizes come from the fuzzer, optionally calling
+// Compact before every call, and compares events and error with Next's
+// stanza events on a single feed.
+func FuzzStanza(f *testing.F) {
+	for _, s := range []string{"", "<a/>", "<a>x &amp; y<b c='1'/></a> ", "<a x='&#x41;'>é😀</a>", "<p:a xmlns:p='u' p:b='1'><p:c/></p:a>"} {
+		f.Add([]byte(s), []byte{1, 2, 3}, false, false)
+		f.Add([]byte(s), []byte{7}, true, true)
+	}
+	f.Add([]byte(loginStream), []byte{5, 1, 9, 200}, true, false)
+	f.Add(genStream(2, 3, true), []byte{63, 17}, false, true)
+	f.Fuzz(func(t *testing.T, data, sizes []byte, framed, compact bool) {
+		lim := Limits{Framed: framed, MaxStanzaBytes: 300, MaxNameLen: 40, MaxAttrs: 8, MaxDepth: 6}
+		in := data
+		if !framed {
+			in = append([]byte(smallHeader), data...)
+		}
+		toks, wantErr := feed(t, New(lim), in)
+		want := stanzaEvents(toks, framed)
+		ss := make([]int, 0, len(sizes)+1)
+		for _, c := range sizes {
+			ss = append(ss, int(c%64)+1)
+		}
+		next := (*Scanner).NextStanza
+		if compact {
+			next = func(s *Scanner, b []byte) (Token, error) { s.Compact(); return s.NextStanza(b) }
+		}
+		got, err := feedWith(t, New(lim), next, in, append(ss, 0)...)
+		if errString(err) != errString(wantErr) {
+			t.Fatalf("chunked %v: err %s, Next %s", ss, errString(err), errString(wantErr))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("chunked %v: events differ\n got %q\nwant %q", ss, strs(got), strs(want))
+		}
+	})
+}
+
 // FuzzUnescape checks that Unescape never panics, and that on input the
 // scanner accepted as text it agrees with encoding/xml.
 func FuzzUnescape(f *testing.F) {

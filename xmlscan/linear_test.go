@@ -40,32 +40,37 @@ func TestLinearWork(t *testing.T) {
 	}
 	lim := Limits{MaxNameLen: size + 10, MaxStanzaBytes: 2 * size, MaxAttrs: 64}
 	for _, sh := range shapes {
-		t.Run(sh.name, func(t *testing.T) {
-			in := []byte(smallHeader + sh.stanza)
-			s := New(lim)
-			buf := make([]byte, 0, len(in))
-			tokens := 0
-			for i := range in {
-				buf = append(buf, in[i])
-				for {
-					_, err := s.Next(buf)
-					if errors.Is(err, ErrNeedMore) {
-						break
+		for _, next := range []struct {
+			name string
+			f    func(*Scanner, []byte) (Token, error)
+		}{{"Next", (*Scanner).Next}, {"NextStanza", (*Scanner).NextStanza}} {
+			t.Run(sh.name+"/"+next.name, func(t *testing.T) {
+				in := []byte(smallHeader + sh.stanza)
+				s := New(lim)
+				buf := make([]byte, 0, len(in))
+				tokens := 0
+				for i := range in {
+					buf = append(buf, in[i])
+					for {
+						_, err := next.f(s, buf)
+						if errors.Is(err, ErrNeedMore) {
+							break
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						tokens++
 					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					tokens++
 				}
-			}
-			if tokens < 2 {
-				t.Fatalf("only %d tokens", tokens)
-			}
-			limit := sh.perByte*int64(len(in)) + 64
-			if s.work > limit || s.work < int64(len(in))-64 {
-				t.Fatalf("examined %d bytes for %d input bytes (allowed %d)", s.work, len(in), limit)
-			}
-			t.Logf("%d bytes examined for %d input bytes", s.work, len(in))
-		})
+				if tokens < 2 {
+					t.Fatalf("only %d tokens", tokens)
+				}
+				limit := sh.perByte*int64(len(in)) + 64
+				if s.work > limit || s.work < int64(len(in))-64 {
+					t.Fatalf("examined %d bytes for %d input bytes (allowed %d)", s.work, len(in), limit)
+				}
+				t.Logf("%d bytes examined for %d input bytes", s.work, len(in))
+			})
+		}
 	}
 }

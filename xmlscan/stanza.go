@@ -101,6 +101,7 @@ func (s *Scanner) stanzaLoop(buf []byte) uint8 {
 				s.pos, s.tok = j, j
 				continue
 			}
+			s.work += int64(j - i) // examined again by stepText
 		case c == '/':
 			r, ok = s.fastEndTag(b, i+2, true)
 		case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth:
@@ -138,6 +139,7 @@ func (s *Scanner) fastToken(b []byte) (uint8, bool) {
 	if b[i] != '<' {
 		j, ok := fastText(b, i)
 		if !ok {
+			s.work += int64(j - i) // examined again by stepText
 			return 0, false
 		}
 		s.pos = j
@@ -155,7 +157,7 @@ func (s *Scanner) fastToken(b []byte) (uint8, bool) {
 }
 
 // fastText skips the character data at b[i:] up to the '<' that ends it and
-// returns that index and true. It returns false, having changed nothing, on
+// returns that index and true. It returns false and the index it reached on
 // anything it leaves to stepText: the end of b, a reference it does not
 // accept, "]]>", a control character, or a multi-byte sequence that is
 // incomplete or invalid. It is skipText and the reference checks in one
@@ -173,14 +175,14 @@ func fastText(b []byte, i int) (int, bool) {
 			i += 8
 		}
 		if m == 0 && i == n {
-			return 0, false
+			return i, false
 		}
 		switch c := b[i]; {
 		case c == '<':
 			return i, true
 		case c >= 0x80:
 			if i = skipMulti(b, i); i == n || b[i] >= 0x80 {
-				return 0, false
+				return i, false
 			}
 		case c == '&':
 			k := 0
@@ -189,7 +191,7 @@ func fastText(b []byte, i int) (int, bool) {
 			}
 			if k == 0 {
 				if k = charRefLen(b[i:]); k == 0 {
-					return 0, false
+					return i, false
 				}
 			}
 			i += k
@@ -197,13 +199,13 @@ func fastText(b []byte, i int) (int, bool) {
 			// The text starts at a token boundary: brackets before
 			// start belong to markup, not to a "]]>".
 			if i-start >= 2 && b[i-1] == ']' && b[i-2] == ']' {
-				return 0, false
+				return i, false
 			}
 			i++
 		case c == '\t' || c == '\n' || c == '\r':
 			i++
 		default:
-			return 0, false
+			return i, false
 		}
 	}
 }
