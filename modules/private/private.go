@@ -141,7 +141,7 @@ func appendEmpty(dst []byte, e *stanza.Element) []byte {
 	b.Reset(dst)
 	name := string(e.Local())
 	if p := e.Prefix(); len(p) > 0 {
-		b.Start(string(p) + ":" + name).XmlnsPrefix(string(p), string(e.Space()))
+		b.Start(string(p)+":"+name).XmlnsPrefix(string(p), string(e.Space()))
 	} else {
 		b.Start(name).Xmlns(string(e.Space()))
 	}
