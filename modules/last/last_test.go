@@ -1,0 +1,207 @@
+package last
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/backends/memory"
+	"github.com/hermod-im/hermod/engine"
+	"github.com/hermod-im/hermod/engine/enginetest"
+	"github.com/hermod-im/hermod/stanza/jid"
+)
+
+const errNS = " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+
+// clock is a settable time for the module.
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time { return time.Unix(c.t.Load(), 0) }
+func (c *clock) set(unix int64) { c.t.Store(unix) }
+func (c *clock) factory(mc engine.ModuleConfig) (engine.Module, error) {
+	m, err := New(mc)
+	if err == nil {
+		m.(*Module).now = c.now
+	}
+	return m, err
+}
+
+// exchange sends req on c and fails t unless the answer is exactly want.
+func exchange(t *testing.T, c *enginetest.Raw, req, want string) {
+	t.Helper()
+	c.Buf.Reset()
+	c.Send(req)
+	if got := c.ReadUntil("</iq>"); got != want {
+		t.Fatalf("answer to %s\n got  %s\n want %s", req, got, want)
+	}
+	c.Buf.Reset()
+}
+
+// j3 logs Juliet in once more.
+func j3(t *testing.T, ts *enginetest.Server) *enginetest.Raw {
+	return ts.Login(t, "juliet", "secret", "tomb")
+}
+
+// waitLogout waits until the store has a last logout for user at unix.
+func waitLogout(t *testing.T, st backends.LastActivity, user string, unix int64) backends.LastLogout {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l, err := st.LastLogout(context.Background(), "localhost", user)
+		if err == nil && l.At.Unix() == unix {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no last logout of %s at %d: %+v, %v", user, unix, l, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestLastActivity(t *testing.T) {
+	var clk clock
+	clk.set(1_000_000)
+	var srv *engine.Server
+	ts := enginetest.Start(t, enginetest.WithModule(Name, clk.factory, nil), enginetest.WithServer(&srv))
+	for _, u := range []string{"romeo", "juliet", "nurse", "tybalt"} {
+		ts.AddUser(u, "secret")
+	}
+	rosters := ts.Store.(backends.Rosters)
+	ctx := context.Background()
+	// Romeo is subscribed to Juliet's presence (Juliet's roster: romeo, 'from'); Juliet
+	// is subscribed to the Nurse's, not the reverse (the Nurse's roster: juliet, 'to').
+	if _, err := rosters.PutRosterItem(ctx, "localhost", "juliet", backends.RosterItem{Contact: "romeo@localhost", Subscription: backends.SubFrom}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rosters.PutRosterItem(ctx, "localhost", "nurse", backends.RosterItem{Contact: "juliet@localhost", Subscription: backends.SubTo}); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.Login(t, "romeo", "secret", "orchard")
+	const rj = "romeo@localhost/orchard"
+
+	// Section 5: the server's uptime.
+	clk.set(1_123_456)
+	exchange(t, r, "<iq id='last3' to='localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+		"<iq type='result' id='last3' to='"+rj+"' from='localhost'><query xmlns='jabber:iq:last' seconds='123456'/></iq>")
+
+	// Section 3: Juliet logs out with a status; 903 seconds later Romeo asks.
+	j := ts.Login(t, "juliet", "secret", "balcony")
+	j.Send("<presence><priority>1</priority></presence>")
+	j.Send("<presence type='unavailable'><status>Heading Home</status></presence>")
+	j.Send("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>") // the presence was processed
+	j.ReadUntil("id='sync'")
+	clk.set(2_000_000)
+	j.Conn.Close()
+	waitLogout(t, ts.Store.(backends.LastActivity), "juliet", 2_000_000)
+	clk.set(2_000_903)
+	exchange(t, r, "<iq id='last1' to='juliet@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+		"<iq type='result' id='last1' to='"+rj+"' from='juliet@localhost'><query xmlns='jabber:iq:last' seconds='903'>Heading Home</query></iq>")
+
+	// While she is connected (even unavailable): 0.
+	j2 := ts.Login(t, "juliet", "secret", "chamber")
+	exchange(t, r, "<iq id='last4' to='juliet@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+		"<iq type='result' id='last4' to='"+rj+"' from='juliet@localhost'><query xmlns='jabber:iq:last' seconds='0'/></iq>")
+	// Users asking about themselves: 0.
+	exchange(t, j2, "<iq id='own' type='get'><query xmlns='jabber:iq:last'/></iq>",
+		"<iq type='result' id='own' to='juliet@localhost/chamber'><query xmlns='jabber:iq:last' seconds='0'/></iq>")
+	// A logout without a status, after an earlier unavailable with one that was
+	// followed by available presence: no status.
+	j2.Send("<presence type='unavailable'><status>gone</status></presence>")
+	j2.Send("<presence/>")
+	j2.Send("<iq type='get' id='sync2'><ping xmlns='urn:xmpp:ping'/></iq>")
+	j2.ReadUntil("id='sync2'")
+	clk.set(3_000_000)
+	j2.Conn.Close()
+	waitLogout(t, ts.Store.(backends.LastActivity), "juliet", 3_000_000)
+	clk.set(3_000_010)
+	exchange(t, r, "<iq id='last5' to='juliet@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+		"<iq type='result' id='last5' to='"+rj+"' from='juliet@localhost'><query xmlns='jabber:iq:last' seconds='10'/></iq>")
+
+	// Tybalt has Romeo as 'both' but never logged out.
+	if _, err := rosters.PutRosterItem(ctx, "localhost", "tybalt", backends.RosterItem{Contact: "romeo@localhost", Subscription: backends.SubBoth}); err != nil {
+		t.Fatal(err)
+	}
+	n := ts.Login(t, "nurse", "secret", "kitchen")
+	juliet := j3(t, ts)
+	const nj = "nurse@localhost/kitchen"
+	for _, tc := range []struct {
+		name string
+		c    *enginetest.Raw
+		req  string
+		want string
+	}{
+		{"not in the roster", n, "<iq id='f1' to='juliet@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+			"<iq type='error' id='f1' to='" + nj + "' from='juliet@localhost'><error type='auth'><forbidden" + errNS},
+		{"in the roster as 'to' only", juliet, "<iq id='f2' to='nurse@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+			"<iq type='error' id='f2' to='juliet@localhost/tomb' from='nurse@localhost'><error type='auth'><forbidden" + errNS},
+		{"no such user", r, "<iq id='f3' to='nobody@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+			"<iq type='error' id='f3' to='" + rj + "' from='nobody@localhost'><error type='cancel'><service-unavailable" + errNS},
+		{"never logged out", r, "<iq id='f4' to='tybalt@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+			"<iq type='error' id='f4' to='" + rj + "' from='tybalt@localhost'><error type='cancel'><service-unavailable" + errNS},
+		{"set", r, "<iq id='f5' to='localhost' type='set'><query xmlns='jabber:iq:last'/></iq>",
+			"<iq type='error' id='f5' to='" + rj + "' from='localhost'><error type='cancel'><not-allowed" + errNS},
+		{"not a query", r, "<iq id='f6' to='localhost' type='get'><last xmlns='jabber:iq:last'/></iq>",
+			"<iq type='error' id='f6' to='" + rj + "' from='localhost'><error type='modify'><bad-request" + errNS},
+	} {
+		t.Run(tc.name, func(t *testing.T) { exchange(t, tc.c, tc.req, tc.want) })
+	}
+
+	// A removed account's record goes, and its sessions, which close after, leave
+	// none behind.
+	if err := ts.Store.DeleteAccount(ctx, "localhost", "juliet"); err != nil {
+		t.Fatal(err)
+	}
+	srv.RemoveUser(jid.MustParse("juliet@localhost"))
+	if _, err := ts.Store.(backends.LastActivity).LastLogout(ctx, "localhost", "juliet"); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("last logout of a removed user: %v", err)
+	}
+	juliet.ReadAll() // her session was ended
+	time.Sleep(300 * time.Millisecond)
+	if l, err := ts.Store.(backends.LastActivity).LastLogout(ctx, "localhost", "juliet"); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("the closed session of a removed user left %+v, %v", l, err)
+	}
+}
+
+func TestOwnerOnlyWithoutRosters(t *testing.T) {
+	// A store without rosters: only the user may ask, everyone else is refused.
+	mem := memory.New()
+	t.Cleanup(func() { mem.Close() })
+	store := struct {
+		backends.Store
+		backends.LastActivity
+	}{mem, mem}
+	var clk clock
+	clk.set(1_000_000)
+	ts := enginetest.Start(t, enginetest.WithModule(Name, clk.factory, nil), enginetest.WithStore(store))
+	ts.AddUser("romeo", "secret")
+	ts.AddUser("juliet", "secret")
+	if err := mem.SetLastLogout(context.Background(), "localhost", "juliet", backends.LastLogout{At: time.Unix(999_000, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.PutRosterItem(context.Background(), "localhost", "juliet", backends.RosterItem{Contact: "romeo@localhost", Subscription: backends.SubBoth}); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.Login(t, "romeo", "secret", "orchard")
+	exchange(t, r, "<iq id='o1' to='juliet@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+		"<iq type='error' id='o1' to='romeo@localhost/orchard' from='juliet@localhost'><error type='auth'><forbidden"+errNS)
+	exchange(t, r, "<iq id='o2' to='romeo@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>",
+		"<iq type='result' id='o2' to='romeo@localhost/orchard' from='romeo@localhost'><query xmlns='jabber:iq:last' seconds='0'/></iq>")
+}
+
+func TestStatusOf(t *testing.T) {
+	long := strings.Repeat("é", backends.MaxStatusLen) // 2 bytes each
+	for _, c := range []struct{ raw, want string }{
+		{"<presence type='unavailable'/>", ""},
+		{"<presence type='unavailable'><status>a &amp; b</status><status xml:lang='fr'>x</status></presence>", "a & b"},
+		{"<presence type='unavailable'><status>" + long + "</status></presence>", long[:backends.MaxStatusLen]},
+		{"<presence type='unavailable'><status>x" + long + "</status></presence>", "x" + long[:backends.MaxStatusLen-2]},
+	} {
+		if got := statusOf([]byte(c.raw)); got != c.want {
+			t.Errorf("statusOf(%.60q) = %.40q (%d bytes), want %.40q (%d bytes)", c.raw, got, len(got), c.want, len(c.want))
+		}
+	}
+}
