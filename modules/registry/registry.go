@@ -5,11 +5,15 @@ package registry
 import (
 	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/modules/pingbot"
+	"github.com/hermod-im/hermod/modules/presence"
+	"github.com/hermod-im/hermod/modules/roster"
 )
 
 // All returns the module constructors by name. Each call returns a new map.
 func All() map[string]engine.ModuleFactory {
 	return map[string]engine.ModuleFactory{
-		pingbot.Name: pingbot.New,
+		pingbot.Name:  pingbot.New,
+		presence.Name: presence.New,
+		roster.Name:   roster.New,
 	}
 }
