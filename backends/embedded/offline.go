@@ -49,8 +49,14 @@ type offlineMeta struct {
 	count uint32
 }
 
+// readOfflineMeta reads the meta key of the account with prefix; an absent key is an
+// account that never had messages.
 func readOfflineMeta(b *bbolt.Bucket, prefix []byte) (offlineMeta, error) {
-	v := b.Get(prefix)
+	return readOfflineMetaValue(b.Get(prefix))
+}
+
+// readOfflineMetaValue decodes a meta value (nil: absent).
+func readOfflineMetaValue(v []byte) (offlineMeta, error) {
 	switch {
 	case v == nil:
 		return offlineMeta{next: 1}, nil

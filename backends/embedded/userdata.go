@@ -223,14 +223,10 @@ func (s *Store) LastLogout(ctx context.Context, domain, user string) (backends.L
 		if v == nil {
 			return fmt.Errorf("embedded: %s: %w", what, backends.ErrNotFound)
 		}
-		if len(v) < 2 || v[0] != lastFormat {
-			return fmt.Errorf("embedded: %s: %w: bad record", what, errCorrupt)
+		var err error
+		if l, err = decodeLastLogout(v); err != nil {
+			return fmt.Errorf("embedded: %s: %w", what, err)
 		}
-		secs, n := binary.Varint(v[1:])
-		if n <= 0 {
-			return fmt.Errorf("embedded: %s: %w: bad time", what, errCorrupt)
-		}
-		l = backends.LastLogout{At: time.Unix(secs, 0).UTC(), Status: string(v[1+n:])}
 		return nil
 	})
 	if err != nil {
@@ -244,8 +240,7 @@ func (s *Store) SetLastLogout(ctx context.Context, domain, user string, l backen
 	if err := backends.ValidateLastLogout(domain, user, l); err != nil {
 		return fmt.Errorf("embedded: set last logout: %w", err)
 	}
-	rec := binary.AppendVarint([]byte{lastFormat}, l.At.Unix())
-	rec = append(rec, l.Status...)
+	rec := appendLastLogout(nil, l)
 	return s.write(ctx, "set last logout", func(tx *bbolt.Tx) (error, error) {
 		b, err := createDomainBucket(tx, bucketLastLogout, []byte(domain))
 		if err == nil {
@@ -256,6 +251,25 @@ func (s *Store) SetLastLogout(ctx context.Context, domain, user string, l backen
 		}
 		return nil, nil
 	})
+}
+
+// appendLastLogout appends the record of l.
+func appendLastLogout(dst []byte, l backends.LastLogout) []byte {
+	dst = append(dst, lastFormat)
+	dst = binary.AppendVarint(dst, l.At.Unix())
+	return append(dst, l.Status...)
+}
+
+// decodeLastLogout decodes a record written by appendLastLogout, copying the status.
+func decodeLastLogout(v []byte) (backends.LastLogout, error) {
+	if len(v) < 2 || v[0] != lastFormat {
+		return backends.LastLogout{}, fmt.Errorf("%w: bad last logout record", errCorrupt)
+	}
+	secs, n := binary.Varint(v[1:])
+	if n <= 0 {
+		return backends.LastLogout{}, fmt.Errorf("%w: bad last logout time", errCorrupt)
+	}
+	return backends.LastLogout{At: time.Unix(secs, 0).UTC(), Status: string(v[1+n:])}, nil
 }
 
 // DeleteLastLogout implements backends.LastActivity.
