@@ -129,7 +129,9 @@ func (m *Module) block(ctx context.Context, u *user, jids []jid.JID) error {
 		return err
 	}
 	d := set.DefaultList()
-	m.applyEdit(ctx, u, d.Name, compile(d))
+	r := compile(d)
+	u.def.Store(r) // the list may have just become the default
+	m.applyEdit(ctx, u, d.Name, r)
 	// XEP-0191 section 3.3: a blocked contact that receives our presence sees us go.
 	for _, j := range added {
 		m.presenceTo(ctx, u, j, false)

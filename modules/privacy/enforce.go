@@ -97,16 +97,7 @@ func (m *Module) refuseOutbound(st *engine.Stanza, ru *rule) {
 // default) to a stanza about to be written to it (inbound: message, iq, presence-in,
 // and everything for items without children).
 func (m *Module) onDeliver(st *engine.Stanza) engine.HookResult {
-	self := st.Session.JID()
-	u := m.lookup(self.Bare().String())
-	if u == nil {
-		return engine.Continue
-	}
-	r := u.effective(st.Session)
-	if r == nil || sameBare(st.From, self) {
-		return engine.Continue
-	}
-	deny, _ := r.decide(st.From, kindOf(st.Header, inbound), u.roster.Load())
+	u, deny := m.denied(st.Session.JID(), st.Session, st.From, kindOf(st.Header, inbound))
 	if !deny {
 		return engine.Continue
 	}
@@ -123,6 +114,23 @@ func (m *Module) onDeliver(st *engine.Stanza) engine.HookResult {
 	}
 	// Presence of any kind is dropped without a word (XEP-0016 section 2.13).
 	return engine.Stop
+}
+
+// denied reports whether the lists of account self (those of session s, or the
+// default list when s is nil) deny a stanza of kind exchanged with other, and returns
+// the account's state (nil when it has none). Safe on any goroutine; it does not
+// allocate.
+func (m *Module) denied(self jid.JID, s *engine.Session, other jid.JID, kind backends.PrivacyStanzas) (*user, bool) {
+	u := m.lookup(self.Bare().String())
+	if u == nil || sameBare(other, self) {
+		return u, false
+	}
+	r := u.effective(s)
+	if r == nil {
+		return u, false
+	}
+	deny, _ := r.decide(other, kind, u.roster.Load())
+	return u, deny
 }
 
 // lastRefusal reports whether a refused message should be answered with an error:
@@ -207,17 +215,11 @@ func (m *Module) bounce(raw []byte, from []byte) {
 // the recipient session or nil for the default list).
 func (m *Module) onCheckIn(ev engine.Event) engine.HookResult {
 	st, ok := ev.Data.(*engine.Stanza)
-	if !ok || st.Header == nil || sameBare(st.From, ev.User) {
+	if !ok || st.Header == nil {
 		return engine.Continue
 	}
-	u := m.lookup(ev.User.Bare().String())
-	if u == nil {
-		return engine.Continue
-	}
-	if r := u.effective(st.Session); r != nil {
-		if deny, _ := r.decide(st.From, kindOf(st.Header, inbound), u.roster.Load()); deny {
-			return engine.Stop
-		}
+	if _, deny := m.denied(ev.User, st.Session, st.From, kindOf(st.Header, inbound)); deny {
+		return engine.Stop
 	}
 	return engine.Continue
 }
@@ -228,17 +230,11 @@ func (m *Module) onCheckIn(ev engine.Event) engine.HookResult {
 // it broadcasts to.
 func (m *Module) onCheckOut(ev engine.Event) engine.HookResult {
 	st, ok := ev.Data.(*engine.Stanza)
-	if !ok || st.Header == nil || sameBare(st.To, ev.User) {
+	if !ok || st.Header == nil {
 		return engine.Continue
 	}
-	u := m.lookup(ev.User.Bare().String())
-	if u == nil {
-		return engine.Continue
-	}
-	if r := u.effective(st.Session); r != nil {
-		if deny, _ := r.decide(st.To, kindOf(st.Header, outbound), u.roster.Load()); deny {
-			return engine.Stop
-		}
+	if _, deny := m.denied(ev.User, st.Session, st.To, kindOf(st.Header, outbound)); deny {
+		return engine.Stop
 	}
 	return engine.Continue
 }

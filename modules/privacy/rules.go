@@ -25,7 +25,14 @@ const (
 	formDomainRes                  // domain/resource: that resource of any JID at domain
 	formDomain                     // domain: the domain and every JID at it
 	formUnparseable                // stored value that is not a JID: matches nothing
+	formBareSet                    // a run of user@domain items folded into one set
 )
+
+// minSetRun is the shortest run of consecutive user@domain items with one action and
+// one set of kinds that compile folds into a set: a block list of a thousand JIDs is
+// then one map lookup rather than a thousand comparisons. Within such a run the order
+// cannot matter: the items share their action.
+const minSetRun = 4
 
 // rule is one compiled item.
 type rule struct {
@@ -39,6 +46,7 @@ type rule struct {
 	dom   string
 	res   string
 	sub   backends.Subscription
+	set   map[string]struct{} // formBareSet: the bare JIDs
 }
 
 // compile builds the rules of a stored list. Items are already in order.
@@ -75,7 +83,38 @@ func compile(l *backends.PrivacyList) *rules {
 		}
 		r.items[i] = ru
 	}
+	r.items = foldRuns(r.items)
 	return r
+}
+
+// foldRuns replaces each run of at least minSetRun consecutive user@domain items with
+// the same action and kinds by one set item.
+func foldRuns(items []rule) []rule {
+	same := func(a, b *rule) bool {
+		return a.typ == backends.PrivacyJID && a.form == formBare && b.typ == backends.PrivacyJID &&
+			b.form == formBare && a.deny == b.deny && a.kinds == b.kinds && a.all == b.all
+	}
+	out := items[:0:0]
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && same(&items[i], &items[j]) {
+			j++
+		}
+		if j-i < minSetRun {
+			out = append(out, items[i:j]...)
+			i = j
+			continue
+		}
+		set := items[i]
+		set.form, set.value, set.local, set.dom = formBareSet, "", "", ""
+		set.set = make(map[string]struct{}, j-i)
+		for _, ru := range items[i:j] {
+			set.set[ru.value] = struct{}{}
+		}
+		out = append(out, set)
+		i = j
+	}
+	return out
 }
 
 func parseSub(s string) (backends.Subscription, bool) {
@@ -105,6 +144,9 @@ func (ru *rule) matchJID(other jid.JID) bool {
 		return other.Domainpart() == ru.dom && other.Resourcepart() == ru.res
 	case formDomain:
 		return other.Domainpart() == ru.dom
+	case formBareSet:
+		_, ok := ru.set[other.Bare().String()]
+		return ok
 	}
 	return false
 }

@@ -107,6 +107,17 @@ func TestDecide(t *testing.T) {
 			item(backends.PrivacyJID, "example.com", false, 1, 0),
 			item(backends.PrivacyJID, "enemy@example.com", true, 2, 0),
 		}, []check{{enemy, msg, false}}},
+		{"a run of block items folds into a set, in order with the rest", []backends.PrivacyItem{
+			item(backends.PrivacyJID, "friend@example.com/phone", true, 1, 0),
+			item(backends.PrivacyJID, "a@example.com", true, 2, 0),
+			item(backends.PrivacyJID, "enemy@example.com", true, 3, 0),
+			item(backends.PrivacyJID, "b@example.com", true, 4, 0),
+			item(backends.PrivacyJID, "c@example.com", true, 5, 0),
+			item(backends.PrivacyJID, "fan@example.com", false, 6, 0),
+			item(backends.PrivacyJID, "d@example.com", true, 7, msg),
+			item(backends.PrivacyFallThrough, "", true, 8, iqKind),
+		}, []check{{friend, msg, true}, {"friend@example.com/laptop", msg, false}, {enemy, presIn, true}, {"c@example.com", noKind, true},
+			{fan, iqKind, false}, {"d@example.com/x", msg, true}, {"d@example.com/x", iqKind, true}, {"e@example.com", iqKind, true}, {"e@example.com", msg, false}}},
 		{"allow then deny all (whitelist)", []backends.PrivacyItem{
 			item(backends.PrivacyJID, "friend@example.com", false, 6, 0),
 			item(backends.PrivacyFallThrough, "", true, 666, 0),
@@ -206,5 +217,20 @@ func TestPrepend(t *testing.T) {
 				t.Fatalf("%s: item %d is %+v, want a block item", c.name, i, got[i])
 			}
 		}
+	}
+}
+
+func TestFoldRuns(t *testing.T) {
+	l := &backends.PrivacyList{Name: "l"}
+	for i, v := range []string{"a@x", "b@x", "c@x", "d@x", "e@x/res", "f@x", "g@x", "h@x"} {
+		l.Items = append(l.Items, item(backends.PrivacyJID, v, true, uint32(i), 0))
+	}
+	r := compile(l)
+	// a-d fold, e (a full JID) breaks the run, f-h are too few.
+	if len(r.items) != 5 || r.items[0].form != formBareSet || len(r.items[0].set) != 4 || r.items[2].form != formBare {
+		t.Fatalf("compiled %d items: %+v", len(r.items), r.items)
+	}
+	if !r.items[0].isBlock() {
+		t.Fatal("a folded run of block items is not a block item")
 	}
 }
