@@ -12,7 +12,8 @@
 // The package imports nothing of Hermod and must not: it knows XML, XMPP's
 // restrictions on XML (RFC 6120 section 11) and RFC 7395 framing, and nothing
 // about stanzas, routing or sessions. It never allocates per token, never
-// copies stanza bytes, never panics on any input, and never blocks.
+// copies stanza bytes (only the start tags whose attributes it reports),
+// never panics on any input, and never blocks.
 //
 // # The read loop
 //
@@ -43,23 +44,38 @@
 //
 // # Stanzas
 //
-// The routing path does not need the elements inside stanzas. [Scanner.NextStanza]
-// is the same loop with every rule enforced, but it reports only top-level
-// events: the stream header, each complete stanza as one StartTag token
-// (StanzaEnd set, Stanza its bytes, the top element's name and attributes),
-// whitespace between stanzas, and the stream's end. It costs markedly less
-// than calling Next for every token.
+// The routing path does not need the elements inside stanzas.
+// [Scanner.NextStanza] runs the same state machine with every rule enforced,
+// but reports only top-level events: the stream header, each complete stanza
+// as one StartTag token (StanzaEnd set, Stanza its bytes, the top element's
+// name, namespace and attributes), whitespace between stanzas, and the
+// stream's end. The read loop is the one above with NextStanza in place of
+// Next; it costs about a third less than calling Next for every token (see
+// BENCHMARKS.md).
+//
+// # Fast paths
+//
+// Most tokens arrive whole and plain: ASCII names, no prefixes, predefined
+// entity references, valid UTF-8. Single-pass fast paths scan those with
+// local variables, eight bytes at a time where they can, and give up on
+// anything else (the end of the buffer, an error, a limit, anything
+// unusual) without side effects, so the resumable state machine scans that
+// token from its start. Every verdict and error offset therefore comes from
+// the state machine, and the chunking tests hold both paths to the same
+// tokens: one feed takes the fast paths, a byte-at-a-time feed the state
+// machine.
 //
 // # Tokens
 //
 // A [Token] is a start tag, an end tag, character data or a CDATA section.
 // Its slices alias the caller's buffer (Space may alias the scanner's arena)
-// and are valid only until the buffer changes or Next, Shift, Reset or
-// Recycle is called again. The attributes of the last start tag are read with
+// and are valid only until the buffer changes or Next, NextStanza, Shift,
+// Reset, Recycle or Compact is called again. The attributes of the last start tag are read with
 // [Scanner.NumAttrs], [Scanner.Attr] and [Scanner.AttrValue] from a copy of
 // the tag that the scanner owns; values are raw, and [Unescape] or
-// [UnescapeAttr] decode them into a buffer the caller sizes. Raw slices of consecutive tokens are contiguous in the stream, so a
-// stanza is exactly the bytes the client sent, ready to route unchanged.
+// [UnescapeAttr] decode them into a buffer the caller sizes. Raw slices of
+// consecutive tokens from Next are contiguous in the stream, so a stanza is
+// exactly the bytes the client sent, ready to route unchanged.
 //
 // Whitespace between stanzas (keepalives) comes back as Text at depth 0 as
 // soon as it arrives, possibly in several pieces; everything else comes back

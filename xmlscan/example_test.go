@@ -64,3 +64,40 @@ func Example() {
 	// route <presence/>
 	// stream closed
 }
+
+// The routing path's read loop: NextStanza validates each stanza whole and
+// reports it once, with its top element's name and attributes.
+func ExampleScanner_NextStanza() {
+	reads := []string{
+		`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>`,
+		`<message to='juliet@example.com' type='chat'><body>Hi &amp; bye</bo`,
+		`dy><active xmlns='http://jabber.org/protocol/chatstates'/></message> <iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`,
+	}
+	sc := xmlscan.New(xmlscan.Limits{})
+	var buf []byte
+	for _, data := range reads {
+		buf = append(buf, data...)
+		for {
+			tok, err := sc.NextStanza(buf)
+			if errors.Is(err, xmlscan.ErrNeedMore) {
+				break
+			}
+			if err != nil {
+				fmt.Println("stream error:", err)
+				return
+			}
+			if tok.StanzaEnd {
+				to, _ := sc.AttrValue("", "to")
+				fmt.Printf("%s in %s to %q: %d bytes\n", tok.Local, tok.Space, to, len(tok.Stanza))
+			}
+			n := sc.Keep()
+			buf = buf[:copy(buf, buf[n:])]
+			if err := sc.Shift(n); err != nil {
+				panic(err)
+			}
+		}
+	}
+	// Output:
+	// message in jabber:client to "juliet@example.com": 135 bytes
+	// iq in jabber:client to "": 61 bytes
+}

@@ -93,8 +93,9 @@ func (k Kind) String() string {
 
 // Token is one piece of the stream. Its byte slices alias the caller's buffer
 // (and, for Space, the scanner's arena): they are valid only until the caller
-// changes those bytes of buf (a Shift that moves them) or calls Next, Shift,
-// Reset or Recycle again. Copy what must live longer.
+// changes those bytes of buf (a Shift that moves them) or calls Next,
+// NextStanza, Shift, Reset, Recycle or Compact again. Copy what must live
+// longer.
 type Token struct {
 	Kind Kind
 	// Depth is the element depth: stream header 0, stanza 1, its children
