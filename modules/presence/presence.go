@@ -27,6 +27,7 @@ package presence
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/valyala/bytebufferpool"
 
@@ -104,7 +105,8 @@ func (m *Module) onUserSend(st *engine.Stanza) engine.HookResult {
 	}
 	switch typ {
 	case "":
-		m.svc.AddDirected(st.Session, to.String())
+		// st.To aliases the connection's buffer: keep a copy.
+		m.svc.AddDirected(st.Session, strings.Clone(to.String()))
 	case "unavailable":
 		m.svc.RemoveDirected(st.Session, to.String())
 	case "probe":
@@ -198,12 +200,7 @@ func (m *Module) onClosed(_ context.Context, sess *engine.Session) {
 		return
 	}
 	from := sess.JID()
-	var b stanza.Builder
-	b.Start("presence").Attr("from", from.String()).Attr("type", "unavailable").End()
-	raw, err := b.Finish()
-	if err != nil {
-		return
-	}
+	raw := []byte("<presence type='unavailable'/>") // from and to are written per addressee
 	var h stanza.Header
 	if err := stanza.ParseHeader(raw, &h); err != nil {
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/valyala/bytebufferpool"
 
@@ -30,6 +31,12 @@ func (s *Service) isLocal(j jid.JID) bool {
 // reports false when the queue is full. Event loop; raw is copied.
 func (s *Service) HandleSubscription(sess *engine.Session, raw []byte, h *stanza.Header, contact jid.JID, k Kind) bool {
 	user := sess.JID().Bare()
+	// contact may alias the connection's buffer (engine.Stanza.To): the queued work
+	// needs its own copy. It is already normal, so Parse only checks it.
+	contact, err := jid.Parse(strings.Clone(contact.String()))
+	if err != nil {
+		return false
+	}
 	// What the contact receives: stamped with the user's bare JID (3.1.2), addressed
 	// to the contact's bare JID, children kept (status, nickname).
 	out := stanza.AppendRewrite(nil, raw, h, []byte(user.String()), []byte(contact.String()))
