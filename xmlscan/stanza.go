@@ -1,10 +1,5 @@
 package xmlscan
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
-
 // The stanza-level read: the routing path needs the stream header, whole
 // stanzas, whitespace and the stream's end, not the elements inside stanzas.
 // NextStanza runs the same state machine as Next, with every rule enforced,
@@ -125,89 +120,6 @@ func (s *Scanner) stanzaLoop(buf []byte) uint8 {
 	}
 	s.work += int64(s.pos - start)
 	return rNext
-}
-
-// fastToken tries the fast paths for the token at s.pos, a token boundary
-// in the content of an open stanza (state stContent), reading no further
-// than b. On success s.tk describes the token and s.pos is after it; on
-// failure nothing has changed but the work count.
-func (s *Scanner) fastToken(b []byte) (uint8, bool) {
-	i := s.pos
-	if i+1 >= len(b) {
-		return 0, false
-	}
-	if b[i] != '<' {
-		j, ok := fastText(b, i)
-		if !ok {
-			s.work += int64(j - i) // examined again by stepText
-			return 0, false
-		}
-		s.pos = j
-		s.tk = pending{kind: Text, depth: len(s.open) - 1, end: j}
-		return rToken, true
-	}
-	switch c := b[i+1]; {
-	case c == '/':
-		return s.fastEndTag(b, i+2, false)
-	case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth:
-		s.nattr = 0
-		return s.fastStartTag(b, i+1, false)
-	}
-	return 0, false
-}
-
-// fastText skips the character data at b[i:] up to the '<' that ends it and
-// returns that index and true. It returns false and the index it reached on
-// anything it leaves to stepText: the end of b, a reference it does not
-// accept, "]]>", a control character, or a multi-byte sequence that is
-// incomplete or invalid. It is skipText and the reference checks in one
-// loop, for text that is complete in the buffer.
-func fastText(b []byte, i int) (int, bool) {
-	start, n := i, len(b)
-	for {
-		var m uint64
-		for n-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			if m = textStops(w); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
-		if m == 0 && i == n {
-			return i, false
-		}
-		switch c := b[i]; {
-		case c == '<':
-			return i, true
-		case c >= 0x80:
-			if i = skipMulti(b, i); i == n || b[i] >= 0x80 {
-				return i, false
-			}
-		case c == '&':
-			k := 0
-			if n-i >= 8 {
-				k = wordRefLen(binary.LittleEndian.Uint64(b[i:]))
-			}
-			if k == 0 {
-				if k = charRefLen(b[i:]); k == 0 {
-					return i, false
-				}
-			}
-			i += k
-		case c == '>':
-			// The text starts at a token boundary: brackets before
-			// start belong to markup, not to a "]]>".
-			if i-start >= 2 && b[i-1] == ']' && b[i-2] == ']' {
-				return i, false
-			}
-			i++
-		case c == '\t' || c == '\n' || c == '\r':
-			i++
-		default:
-			return i, false
-		}
-	}
 }
 
 // fillStanza writes the stanza that the end tag in s.tk completes, described

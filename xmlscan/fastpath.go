@@ -5,21 +5,105 @@ import (
 	"math/bits"
 )
 
-// Single-pass fast paths for tags that are complete in the buffer.
+// Single-pass fast paths for tokens that are complete in the buffer.
 //
-// Most tags arrive whole and are plain: ASCII names, no namespace prefixes,
-// and no declarations other than on a few elements. For those, one straight
-// pass with local variables beats the resumable state machine, which saves
-// its state at every step, and the namespace work reduces to taking the
-// default namespace. The fast path only ever accepts: on anything it does
-// not handle (the end of the buffer, a non-ASCII name, a malformed
-// reference, a duplicate attribute, an error of any kind, a limit), it gives
-// up without side effects and the state machine scans the tag from its
-// start. A tag is therefore examined at most twice, and every verdict, error
-// and offset comes from the state machine or from finishStart, which both
-// paths share. The chunking tests hold the two paths to identical results:
-// a single feed takes the fast path, a byte-at-a-time feed the state
-// machine.
+// Most tokens arrive whole and are plain: text of valid UTF-8 with
+// predefined or character references, tags with ASCII names, no namespace
+// prefixes, and no declarations other than a default namespace on a few
+// elements. For those, one straight pass with local variables beats the
+// resumable state machine, which saves its state at every step, and the
+// namespace work reduces to taking the default namespace. A fast path only
+// ever accepts: on anything it does not handle (the end of the buffer, a
+// non-ASCII name, an unusual reference, a duplicate attribute, an error of
+// any kind, a limit), it gives up without side effects and the state
+// machine scans the token from its start. A token is therefore examined at
+// most twice, and every verdict, error and offset comes from the state
+// machine or from finishStart, which both paths share. The chunking tests
+// hold the two paths to identical results: a single feed takes the fast
+// paths, a byte-at-a-time feed the state machine.
+
+// fastToken tries the fast paths for the token at s.pos, a token boundary
+// in the content of an open stanza (state stContent), reading no further
+// than b. On success s.tk describes the token and s.pos is after it; on
+// failure nothing has changed but the work count.
+func (s *Scanner) fastToken(b []byte) (uint8, bool) {
+	i := s.pos
+	if i+1 >= len(b) {
+		return 0, false
+	}
+	if b[i] != '<' {
+		j, ok := fastText(b, i)
+		if !ok {
+			s.work += int64(j - i) // examined again by stepText
+			return 0, false
+		}
+		s.pos = j
+		s.tk = pending{kind: Text, depth: len(s.open) - 1, end: j}
+		return rToken, true
+	}
+	switch c := b[i+1]; {
+	case c == '/':
+		return s.fastEndTag(b, i+2, false)
+	case nameClass[c]&nbStart != 0 && len(s.open) < s.lim.MaxDepth:
+		s.nattr = 0
+		return s.fastStartTag(b, i+1, false)
+	}
+	return 0, false
+}
+
+// fastText skips the character data at b[i:] up to the '<' that ends it and
+// returns that index and true. It returns false and the index it reached on
+// anything it leaves to stepText: the end of b, a reference it does not
+// accept, "]]>", a control character, or a multi-byte sequence that is
+// incomplete or invalid. It is skipText and the reference checks in one
+// loop, for text that is complete in the buffer.
+func fastText(b []byte, i int) (int, bool) {
+	start, n := i, len(b)
+	for {
+		var m uint64
+		for n-i >= 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if m = textStops(w); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if m == 0 && i == n {
+			return i, false
+		}
+		switch c := b[i]; {
+		case c == '<':
+			return i, true
+		case c >= 0x80:
+			if i = skipMulti(b, i); i == n || b[i] >= 0x80 {
+				return i, false
+			}
+		case c == '&':
+			k := 0
+			if n-i >= 8 {
+				k = wordRefLen(binary.LittleEndian.Uint64(b[i:]))
+			}
+			if k == 0 {
+				if k = charRefLen(b[i:]); k == 0 {
+					return i, false
+				}
+			}
+			i += k
+		case c == '>':
+			// The text starts at a token boundary: brackets before
+			// start belong to markup, not to a "]]>".
+			if i-start >= 2 && b[i-1] == ']' && b[i-2] == ']' {
+				return i, false
+			}
+			i++
+		case c == '\t' || c == '\n' || c == '\r':
+			i++
+		default:
+			return i, false
+		}
+	}
+}
 
 // fastStartTag tries to scan the whole start tag whose name begins at start
 // (just after '<'). On success it has set the scanner's tag fields, s.pos
