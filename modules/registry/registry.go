@@ -4,6 +4,7 @@ package registry
 
 import (
 	"github.com/hermod-im/hermod/engine"
+	"github.com/hermod-im/hermod/modules/carbons"
 	"github.com/hermod-im/hermod/modules/disco"
 	"github.com/hermod-im/hermod/modules/last"
 	"github.com/hermod-im/hermod/modules/offline"
@@ -20,6 +21,7 @@ import (
 // All returns the module constructors by name. Each call returns a new map.
 func All() map[string]engine.ModuleFactory {
 	return map[string]engine.ModuleFactory{
+		carbons.Name:  carbons.New,
 		disco.Name:    disco.New,
 		last.Name:     last.New,
 		offline.Name:  offline.New,
