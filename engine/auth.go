@@ -169,7 +169,6 @@ func (c *conn) saslStepDone(ex *saslExchange, out []byte, done bool, err error) 
 		c.stream.headerSent = false
 		// RFC 6120 6.4.6: the stream restarts; bytes that follow are a new header.
 		c.sc.Reset()
-		c.stanzaStart = -1
 		c.setDeadline(c.lis.handshakeTimeout)
 	}
 	c.resume()

@@ -28,9 +28,6 @@ type conn struct {
 	// whole stanzas held while an asynchronous step is in flight. nil when empty, so an
 	// idle connection holds no input buffer.
 	in []byte
-	// stanzaStart is the index in the current input of the open stanza's first byte,
-	// or -1 outside a stanza: those bytes are kept until the stanza is complete.
-	stanzaStart int
 
 	tls      *tlsconn.Conn
 	tlsState uint8 // tlsNone, tlsHandshake, tlsReady
@@ -71,10 +68,16 @@ const (
 	idleCompacted
 )
 
-// compact releases what a quiet connection need not hold: crypto/tls's empty record
-// buffers. On the loop.
+// compact releases what a quiet connection need not hold: the scanner's spare
+// capacity and crypto/tls's empty record buffers. On the loop.
 func (c *conn) compact() {
-	if c.tlsState == tlsReady && !c.closing {
+	if c.closing || c.busy {
+		return
+	}
+	if len(c.in) == 0 {
+		c.sc.Compact()
+	}
+	if c.tlsState == tlsReady {
 		c.tls.Compact()
 	}
 }
@@ -264,9 +267,6 @@ func (c *conn) feed(data []byte) {
 			return
 		}
 		buf = buf[drop:]
-		if c.stanzaStart >= 0 {
-			c.stanzaStart -= drop
-		}
 		if err := c.sc.Shift(drop); err != nil {
 			c.srv.log.Error("c2s: scanner shift", "err", err)
 			c.abort()
@@ -275,7 +275,6 @@ func (c *conn) feed(data []byte) {
 		switch next {
 		case scanRestart:
 			c.sc.Reset()
-			c.stanzaStart = -1
 			continue
 		case scanStartTLS:
 			c.keep(nil)
@@ -345,7 +344,6 @@ func (c *conn) handshakeDone(err error) {
 	c.tlsState = tlsReady
 	c.stream.secured = true
 	c.sc.Reset()
-	c.stanzaStart = -1
 	c.setDeadline(c.lis.handshakeTimeout)
 	c.readTLS()
 	c.tls.Compact() // the handshake's buffers are empty now and not needed again

@@ -359,7 +359,7 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	l.conns.Add(1)
-	c := &conn{srv: s, gc: gc, lis: l, sc: xmlscan.New(l.limits), stanzaStart: -1}
+	c := &conn{srv: s, gc: gc, lis: l, sc: xmlscan.New(l.limits)}
 	c.sess.c = c
 	gc.SetContext(c)
 	s.conns.Store(c, struct{}{})

@@ -66,7 +66,9 @@ const (
 // leading bytes of buf are no longer needed, and what to do next.
 func (c *conn) scan(buf []byte) (int, scanNext) {
 	for {
-		tok, err := c.sc.Next(buf)
+		// Only top-level events matter here: the scanner validates a stanza's inside
+		// without describing it, and the stanza's bytes are forwarded as received.
+		tok, err := c.sc.NextStanza(buf)
 		if err == xmlscan.ErrNeedMore {
 			return c.dropPoint(), scanMore
 		}
@@ -79,11 +81,8 @@ func (c *conn) scan(buf []byte) (int, scanNext) {
 			c.onHeader(tok)
 		case tok.StreamEnd:
 			c.closeStream()
-		case tok.Kind == xmlscan.StartTag && tok.Depth == 1 && !tok.SelfClosing:
-			c.stanzaStart = tok.Start
 		}
 		if tok.StanzaEnd {
-			c.stanzaStart = -1
 			if next := c.onStanza(tok); next != scanMore {
 				return c.sc.Keep(), next
 			}
@@ -94,14 +93,9 @@ func (c *conn) scan(buf []byte) (int, scanNext) {
 	}
 }
 
-// dropPoint is how much of the input can go: everything before the open stanza, or
-// before the token the scanner is in the middle of.
-func (c *conn) dropPoint() int {
-	if c.stanzaStart >= 0 {
-		return c.stanzaStart
-	}
-	return c.sc.Keep()
-}
+// dropPoint is how much of the input can go: the scanner keeps an unfinished
+// stanza whole (its bytes are forwarded as received).
+func (c *conn) dropPoint() int { return c.sc.Keep() }
 
 // onHeader checks the client's stream header (RFC 6120 4.7) and answers with ours and
 // the features of the current stage.
