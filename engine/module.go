@@ -87,6 +87,8 @@ type Stanza struct {
 	// Session is the local session concerned: the sender for user-send hooks, the
 	// recipient for deliver hooks.
 	Session *Session
+
+	hdr stanza.Header // Header points here: the caller's header must not escape
 }
 
 // Host is one served domain as modules see it. Registration methods may be called only

@@ -77,6 +77,7 @@ type Server struct {
 	factories     map[string]ModuleFactory
 	conns         *xsync.Map[*conn, struct{}]
 	readBufs      sync.Pool
+	stanzas       sync.Pool // *Stanza handed to hooks
 
 	replaceOnConflict bool
 	maxAuthFailures   int
@@ -112,6 +113,7 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
 		factories:         opts.Modules,
 	}
 	s.readBufs.New = func() any { return new(readBuf) }
+	s.stanzas.New = func() any { return new(Stanza) }
 	for i, h := range cfg.General.Hosts {
 		d, err := jid.Parse(h)
 		if err != nil || d.Localpart() != "" || d.Resourcepart() != "" {

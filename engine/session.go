@@ -166,6 +166,24 @@ func (c *conn) dispatchIQ(h *stanza.Header, el *stanza.Element, payload *stanza.
 	return true
 }
 
+// runHooks runs hooks on a pooled Stanza describing raw until one stops it. The
+// caller's header is copied, so that a stanza nobody hooks never reaches the heap.
+func (c *conn) runHooks(hooks []hook[StanzaHook], host *Host, raw []byte, h *stanza.Header, to jid.JID, sess *Session) bool {
+	st := c.srv.stanzas.Get().(*Stanza)
+	*st = Stanza{Host: host, Raw: raw, From: c.stream.jid, To: to, Session: sess, hdr: *h}
+	st.Header = &st.hdr
+	stopped := false
+	for _, hk := range hooks {
+		if hk.fn(st) == Stop {
+			stopped = true
+			break
+		}
+	}
+	*st = Stanza{}
+	c.srv.stanzas.Put(st)
+	return stopped
+}
+
 // runUserSend runs the host's user-send hooks. It reports true when one stopped the
 // stanza. On the loop.
 func (c *conn) runUserSend(raw []byte, h *stanza.Header, to jid.JID) bool {
@@ -173,13 +191,7 @@ func (c *conn) runUserSend(raw []byte, h *stanza.Header, to jid.JID) bool {
 	if host == nil || len(host.userSend) == 0 {
 		return false
 	}
-	st := Stanza{Host: host, Raw: raw, Header: h, From: c.stream.jid, To: to, Session: &c.sess}
-	for _, hk := range host.userSend {
-		if hk.fn(&st) == Stop {
-			return true
-		}
-	}
-	return false
+	return c.runHooks(host.userSend, host, raw, h, to, &c.sess)
 }
 
 // runDeliver runs the recipient host's deliver hooks for raw (already stamped) bound
@@ -189,29 +201,17 @@ func (c *conn) runDeliver(raw []byte, h *stanza.Header, target *conn) bool {
 	if host == nil || len(host.deliver) == 0 {
 		return false
 	}
-	st := Stanza{Host: host, Raw: raw, Header: h, From: c.stream.jid, Session: &target.sess}
-	for _, hk := range host.deliver {
-		if hk.fn(&st) == Stop {
-			return true
-		}
-	}
-	return false
+	return c.runHooks(host.deliver, host, raw, h, jid.JID{}, &target.sess)
 }
 
 // runUndeliverable offers a message no resource can take to the hooks (offline
-// storage). bare is the addressee's bare JID.
+// storage); to is the addressee.
 func (c *conn) runUndeliverable(raw []byte, h *stanza.Header, to jid.JID) bool {
 	host := c.srv.hostAPI[to.Domainpart()]
 	if host == nil || len(host.undeliver) == 0 {
 		return false
 	}
-	st := Stanza{Host: host, Raw: raw, Header: h, From: c.stream.jid, To: to}
-	for _, hk := range host.undeliver {
-		if hk.fn(&st) == Stop {
-			return true
-		}
-	}
-	return false
+	return c.runHooks(host.undeliver, host, raw, h, to, nil)
 }
 
 // runSessionHooks runs opened or closed hooks on the calling worker.
