@@ -54,11 +54,21 @@ func newSnapshot(items []backends.RosterItem, version uint64) *Snapshot {
 
 func compareHandles(a, b unique.Handle[string]) int { return strings.Compare(a.Value(), b.Value()) }
 
-// Version returns the roster version the snapshot reflects.
-func (s *Snapshot) Version() uint64 { return s.version }
+// Version returns the roster version the snapshot reflects (0 for a nil snapshot).
+func (s *Snapshot) Version() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.version
+}
 
-// Len returns the number of contacts.
-func (s *Snapshot) Len() int { return len(s.contacts) }
+// Len returns the number of contacts (0 for a nil snapshot).
+func (s *Snapshot) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.contacts)
+}
 
 func (s *Snapshot) find(contact string) (int, bool) {
 	return slices.BinarySearchFunc(s.contacts, contact, func(h unique.Handle[string], c string) int {
