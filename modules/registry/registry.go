@@ -12,6 +12,7 @@ import (
 	"github.com/hermod-im/hermod/modules/presence"
 	"github.com/hermod-im/hermod/modules/privacy"
 	"github.com/hermod-im/hermod/modules/private"
+	"github.com/hermod-im/hermod/modules/register"
 	"github.com/hermod-im/hermod/modules/roster"
 	xmpptime "github.com/hermod-im/hermod/modules/time"
 	"github.com/hermod-im/hermod/modules/vcard"
@@ -26,6 +27,7 @@ func All() map[string]engine.ModuleFactory {
 		last.Name:     last.New,
 		offline.Name:  offline.New,
 		private.Name:  private.New,
+		register.Name: register.New,
 		xmpptime.Name: xmpptime.New,
 		vcard.Name:    vcard.New,
 		version.Name:  version.New,
