@@ -312,9 +312,24 @@ func (s *Service) userRemoved(ev engine.Event) engine.HookResult {
 	if err != nil {
 		s.h.Log().Error("roster: read the roster of a removed account", "jid", bare.String(), "err", err)
 	}
+	pending, err := s.store.PendingIns(ctx, bare.Domainpart(), bare.Localpart())
+	if err != nil {
+		s.h.Log().Error("roster: read the requests of a removed account", "jid", bare.String(), "err", err)
+	}
+	in := map[string]bool{}
+	for _, p := range pending {
+		in[p.Contact] = true
+	}
 	for _, it := range items {
 		if c, err := jid.Parse(it.Contact); err == nil {
-			s.cancelAll(ctx, bare, c, stateOf(it, true, false))
+			s.cancelAll(ctx, bare, c, stateOf(it, true, in[it.Contact]))
+		}
+		delete(in, it.Contact)
+	}
+	for c := range in {
+		// Requests from contacts not in the roster are denied.
+		if j, err := jid.Parse(c); err == nil {
+			s.cancelAll(ctx, bare, j, State{In: true})
 		}
 	}
 	if err := s.store.DeleteRoster(ctx, bare.Domainpart(), bare.Localpart()); err != nil && !errors.Is(err, backends.ErrClosed) {

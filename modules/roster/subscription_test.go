@@ -7,8 +7,10 @@ import (
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/backends/embedded"
+	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/engine/enginetest"
 	"github.com/hermod-im/hermod/modules/roster/rostertest"
+	"github.com/hermod-im/hermod/stanza/jid"
 )
 
 // The RFC 6121 section 3 examples, with romeo@example.net as alice@localhost and
@@ -281,5 +283,37 @@ func mutual(t *testing.T, ts *enginetest.Server, x, y string) {
 		if _, err := r.PutRosterItem(context.Background(), "localhost", p[0], backends.RosterItem{Contact: p[1] + "@localhost", Subscription: backends.SubBoth}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestUserRemoved: deleting an account cancels its subscriptions at its local contacts
+// and drops its roster and pending requests.
+func TestUserRemoved(t *testing.T) {
+	var srv *engine.Server
+	ts := rostertest.Start(t, nil, enginetest.WithServer(&srv))
+	users(ts, "alice", "bob", "carol")
+	mutual(t, ts, "alice", "bob")
+	b := online(t, ts, "bob", "balcony")
+	c := online(t, ts, "carol", "x")
+	c.Send("<presence to='alice@localhost' type='subscribe'/>")
+	c.Expect("<item jid='alice@localhost' subscription='none' ask='subscribe'/>")
+
+	ctx := context.Background()
+	r := ts.Store.(backends.Rosters)
+	if _, err := r.PendingIn(ctx, "localhost", "alice", "carol@localhost"); err != nil {
+		t.Fatalf("carol's request was not stored: %v", err)
+	}
+	if err := ts.Store.DeleteAccount(ctx, "localhost", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	srv.RemoveUser(jid.MustParse("alice@localhost"))
+	b.Expect("<item jid='alice@localhost' subscription='none'/>")
+	c.Expect("<item jid='alice@localhost' subscription='none'/>")
+	c.Expect("<presence from='alice@localhost' to='carol@localhost' type='unsubscribed'/>")
+	if items, v, err := r.Roster(ctx, "localhost", "alice"); err != nil || len(items) != 0 || v != 0 {
+		t.Fatalf("alice's roster after removal: %v at %d, %v", items, v, err)
+	}
+	if ps, err := r.PendingIns(ctx, "localhost", "alice"); err != nil || len(ps) != 0 {
+		t.Fatalf("alice's requests after removal: %v, %v", ps, err)
 	}
 }
