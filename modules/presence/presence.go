@@ -89,13 +89,13 @@ func (m *Module) onUserSend(st *engine.Stanza) engine.HookResult {
 			if was := m.svc.SetAvailable(st.Session, true); !was {
 				m.probe(st.Session)
 			}
-			m.broadcast(st.From, st.Raw, st.Header)
+			m.broadcast(st.From, st.Session, st.Raw, st.Header)
 		case "unavailable":
 			directed := m.svc.TakeDirected(st.Session)
 			if was := m.svc.SetAvailable(st.Session, false); was {
-				m.broadcast(st.From, st.Raw, st.Header)
+				m.broadcast(st.From, st.Session, st.Raw, st.Header)
 			}
-			m.unavailableToDirected(st.From, st.Raw, st.Header, directed, m.svc.Snapshot(st.From.Bare().String()))
+			m.unavailableToDirected(st.From, st.Session, st.Raw, st.Header, directed, m.svc.Snapshot(st.From.Bare().String()))
 		}
 		return engine.Continue
 	}
@@ -122,23 +122,29 @@ func (m *Module) onUserSend(st *engine.Stanza) engine.HookResult {
 // subscriber of its account (RFC 6121 4.2.2, 4.4.2, 4.5.2), each copy addressed to
 // the subscriber's bare JID; unavailable presence also goes to the session's
 // directed-presence addressees that are not subscribers (4.6.3). Any goroutine.
-func (m *Module) broadcast(from jid.JID, raw []byte, h *stanza.Header) {
+func (m *Module) broadcast(from jid.JID, sess *engine.Session, raw []byte, h *stanza.Header) {
 	bare := from.Bare()
 	snap := m.svc.Snapshot(bare.String())
 	bb := bytebufferpool.Get()
 	defer bytebufferpool.Put(bb)
 	fromBytes := []byte(from.String())
+	check := engine.Stanza{Header: h}
 	snap.Each(func(contact string, sub backends.Subscription) bool {
 		if sub.HasFrom() {
-			m.send(bb, raw, h, fromBytes, contact)
+			m.send(bb, &check, raw, from, fromBytes, sess, contact)
 		}
 		return true
 	})
 }
 
-// send routes raw with from and to rewritten, reusing bb.
-func (m *Module) send(bb *bytebufferpool.ByteBuffer, raw []byte, h *stanza.Header, from []byte, to string) {
-	bb.B = stanza.AppendRewrite(bb.B[:0], raw, h, from, []byte(to))
+// send routes raw with from and to rewritten, reusing bb, unless privacy lists deny
+// it (check is the scratch of roster.Service.PresenceAllowed, its Header raw's).
+func (m *Module) send(bb *bytebufferpool.ByteBuffer, check *engine.Stanza, raw []byte, from jid.JID, fromBytes []byte, sess *engine.Session, to string) {
+	toJID, err := jid.Parse(to)
+	if err != nil || !m.svc.PresenceAllowed(check, from, sess, toJID, nil) {
+		return
+	}
+	bb.B = stanza.AppendRewrite(bb.B[:0], raw, check.Header, fromBytes, []byte(to))
 	if err := m.h.Route(bb.B); err != nil {
 		// Another domain, or an account that no longer exists.
 		m.h.Log().Debug("presence: not routed", "to", to, "err", err)
@@ -172,6 +178,7 @@ func (m *Module) presenceOf(sess *engine.Session, contact, user string) {
 		return
 	}
 	var to []byte
+	var check engine.Stanza
 	for _, cs := range m.h.Sessions(contact) {
 		last := cs.LastPresence()
 		if last == nil {
@@ -179,6 +186,10 @@ func (m *Module) presenceOf(sess *engine.Session, contact, user string) {
 		}
 		var h stanza.Header
 		if stanza.ParseHeader(last, &h) != nil {
+			continue
+		}
+		check.Header = &h
+		if !m.svc.PresenceAllowed(&check, cs.JID(), cs, sess.JID(), sess) {
 			continue
 		}
 		if to == nil {
@@ -207,26 +218,27 @@ func (m *Module) onClosed(_ context.Context, sess *engine.Session) {
 	}
 	snap := m.svc.Snapshot(from.Bare().String())
 	if m.svc.Available(sess) {
-		m.broadcast(from, raw, &h)
+		m.broadcast(from, sess, raw, &h)
 	}
-	m.unavailableToDirected(from, raw, &h, directed, snap)
+	m.unavailableToDirected(from, sess, raw, &h, directed, snap)
 }
 
 // unavailableToDirected sends unavailable presence to the directed-presence
 // addressees that are not subscribers (those had it from broadcast).
-func (m *Module) unavailableToDirected(from jid.JID, raw []byte, h *stanza.Header, directed []string, snap *roster.Snapshot) {
+func (m *Module) unavailableToDirected(from jid.JID, sess *engine.Session, raw []byte, h *stanza.Header, directed []string, snap *roster.Snapshot) {
 	if len(directed) == 0 {
 		return
 	}
 	bb := bytebufferpool.Get()
 	defer bytebufferpool.Put(bb)
 	fromBytes := []byte(from.String())
+	check := engine.Stanza{Header: h}
 	for _, d := range directed {
 		if j, err := jid.Parse(d); err == nil {
 			if sub, _ := snap.Subscription(j.Bare().String()); sub.HasFrom() {
 				continue
 			}
 		}
-		m.send(bb, raw, h, fromBytes, d)
+		m.send(bb, &check, raw, from, fromBytes, sess, d)
 	}
 }

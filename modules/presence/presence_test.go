@@ -6,6 +6,7 @@ import (
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine/enginetest"
+	"github.com/hermod-im/hermod/modules/privacy"
 	"github.com/hermod-im/hermod/modules/roster/rostertest"
 )
 
@@ -242,4 +243,39 @@ func TestSubscriptionChangesPresence(t *testing.T) {
 	b.Expect("<presence from='alice@localhost/balcony' to='bob@localhost' type='unavailable'/>")
 	a.Send("<presence><status>a3</status></presence>")
 	b.Nothing("a3")
+}
+
+// TestBlockedContact: with mod_privacy, a contact the user blocked (XEP-0191) neither
+// receives the user's broadcast presence nor has its presence probed for the user, in
+// both directions, although the roster says "both".
+func TestBlockedContact(t *testing.T) {
+	ts := rostertest.Start(t, nil, enginetest.WithModule(privacy.Name, privacy.New, nil))
+	r := ts.Store.(backends.Rosters)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		ts.AddUser(u, "pw")
+	}
+	for _, p := range [][2]string{{"alice", "bob"}, {"bob", "alice"}, {"alice", "carol"}, {"carol", "alice"}} {
+		if _, err := r.PutRosterItem(context.Background(), "localhost", p[0], backends.RosterItem{Contact: p[1] + "@localhost", Subscription: backends.SubBoth}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := login(t, ts, "bob", "r")
+	b.Send("<iq type='set' id='blk'><block xmlns='urn:xmpp:blocking'><item jid='alice@localhost'/></block></iq>")
+	b.Expect("<iq type='result' id='blk'{**}/>")
+	available(b, "<status>bob here</status>")
+	c := login(t, ts, "carol", "r")
+	available(c, "<status>carol here</status>")
+
+	a := login(t, ts, "alice", "balcony")
+	a.Send("<presence><status>alice here</status></presence>")
+	c.Expect("<status>alice here</status>")
+	a.Expect("<status>carol here</status>")
+	b.Nothing("alice here")
+	a.Nothing("bob here")
+	a.Send("<presence><status>again</status></presence>")
+	c.Expect("<status>again</status>")
+	b.Nothing("again")
+	a.Raw.Conn.Close()
+	c.Expect("<presence from='alice@localhost/balcony' to='carol@localhost' type='unavailable'/>")
+	b.Nothing("alice@localhost/balcony")
 }

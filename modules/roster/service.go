@@ -337,3 +337,26 @@ func (s *Service) userRemoved(ev engine.Event) engine.HookResult {
 	}
 	return engine.Continue
 }
+
+// The events of mod_privacy (modules/privacy) that a module generating presence on a
+// user's behalf fires to respect privacy lists and blocking: named here rather than
+// imported, so that neither module depends on the other's package.
+const (
+	privacyCheckOut = "privacy-out"
+	privacyCheckIn  = "privacy-in"
+)
+
+// PresenceAllowed reports whether the privacy lists let presence whose header is
+// st.Header go from `from` (sent by session fromSess, nil for none) to `to` (for
+// session toSess, nil for the account's default list): the sender's outbound rules,
+// then the recipient's inbound ones. st is scratch the caller reuses across calls
+// (its other fields are overwritten); without mod_privacy the answer is always yes.
+// Any goroutine; it does not block.
+func (s *Service) PresenceAllowed(st *engine.Stanza, from jid.JID, fromSess *engine.Session, to jid.JID, toSess *engine.Session) bool {
+	st.From, st.To, st.Session = jid.JID{}, to, fromSess
+	if s.h.Fire(engine.Event{Name: privacyCheckOut, User: from.Bare(), Data: st}) {
+		return false
+	}
+	st.From, st.To, st.Session = from, jid.JID{}, toSess
+	return !s.h.Fire(engine.Event{Name: privacyCheckIn, User: to.Bare(), Data: st})
+}

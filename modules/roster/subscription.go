@@ -196,6 +196,7 @@ func (s *Service) sendPresence(owner, to jid.JID, unavailable bool) {
 	bb := bytebufferpool.Get()
 	defer bytebufferpool.Put(bb)
 	toBytes := []byte(to.String())
+	var check engine.Stanza
 	for _, sess := range s.h.Sessions(owner.String()) {
 		if avail, _ := sess.Available(); !avail {
 			continue
@@ -215,6 +216,14 @@ func (s *Service) sendPresence(owner, to jid.JID, unavailable bool) {
 				continue
 			}
 			bb.B = stanza.AppendRewrite(bb.B[:0], last, &h, nil, toBytes)
+		}
+		var h stanza.Header
+		if stanza.ParseHeader(bb.B, &h) != nil {
+			continue
+		}
+		check.Header = &h
+		if !s.PresenceAllowed(&check, sess.JID(), sess, to, nil) {
+			continue
 		}
 		if err := s.h.Route(bb.B); err != nil {
 			s.h.Log().Debug("roster: presence to a contact", "to", to.String(), "err", err)
