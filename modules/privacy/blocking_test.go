@@ -23,7 +23,7 @@ func TestBlockingCommand(t *testing.T) {
 	romeo := e.login("romeo", "orchard", true)
 	nurse := e.login("nurse", "x", true)
 
-	if f := e.spy.host.Features(); !slices.Contains(f, privacy.NSBlocking) || !slices.Contains(f, privacy.NSPrivacy) {
+	if f := e.spy.host().Features(); !slices.Contains(f, privacy.NSBlocking) || !slices.Contains(f, privacy.NSPrivacy) {
 		t.Fatalf("disco features %v lack blocking or privacy", f)
 	}
 	// Examples 3-5: an empty block list.
@@ -177,7 +177,7 @@ func TestBlockingDisabled(t *testing.T) {
 	e.users("juliet")
 	c := e.login("juliet", "chamber", false)
 	wantError(t, iq(t, c, "g", "get", "<blocklist "+bl+"/>"), "service-unavailable")
-	if slices.Contains(e.spy.host.Features(), privacy.NSBlocking) {
+	if slices.Contains(e.spy.host().Features(), privacy.NSBlocking) {
 		t.Fatal("blocking advertised while disabled")
 	}
 }

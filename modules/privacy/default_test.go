@@ -182,7 +182,7 @@ func TestEvents(t *testing.T) {
 	_ = stanza.ParseHeader([]byte("<presence/>"), &pres)
 	_ = stanza.ParseHeader([]byte("<presence type='probe'/>"), &probe)
 	romeoJID, tybalt, paris := jid.MustParse("romeo@localhost"), jid.MustParse("tybalt@localhost/pda"), jid.MustParse("paris@localhost")
-	h := e.spy.host
+	h := e.spy.host()
 	out := func(to jid.JID, hd *stanza.Header) bool {
 		return h.Fire(engine.Event{Name: privacy.EventCheckOut, User: romeoJID, Data: &engine.Stanza{Header: hd, To: to}})
 	}

@@ -16,13 +16,17 @@ import (
 // spy is a test module: it gives tests the Host (to fire events) and records the
 // messages offered to offline storage, which it takes (as an offline module would).
 type spy struct {
-	host    *engine.Host
 	mu      sync.Mutex
+	h       *engine.Host
 	offline []string
 }
 
+// Start runs after mod_privacy's (modules start in name order); the mutex hands what
+// both wrote to the test goroutine.
 func (s *spy) Start(h *engine.Host) error {
-	s.host = h
+	s.mu.Lock()
+	s.h = h
+	s.mu.Unlock()
 	h.OnUndeliverable(engine.PriorityDefault, func(st *engine.Stanza) engine.HookResult {
 		s.mu.Lock()
 		s.offline = append(s.offline, string(st.Raw))
@@ -33,6 +37,12 @@ func (s *spy) Start(h *engine.Host) error {
 }
 
 func (s *spy) Stop() error { return nil }
+
+func (s *spy) host() *engine.Host {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.h
+}
 
 func (s *spy) stored() []string {
 	s.mu.Lock()
