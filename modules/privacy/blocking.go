@@ -26,6 +26,7 @@ func (m *Module) handleBlocking(iq *engine.IQ) {
 	u.prune(m.host.Sessions(u.bare.String()))
 	ss := u.ensure(iq.Session)
 	ctx := m.host.Context()
+	before := m.inForce(u)
 	el := iq.Payload
 	switch {
 	case iq.Type == "get" && el.Is(NSBlocking, "blocklist"):
@@ -58,6 +59,7 @@ func (m *Module) handleBlocking(iq *engine.IQ) {
 		}
 		iq.Result(nil)
 		m.pushBlocking(u, "block", jids)
+		m.announce(ctx, u, before)
 	case iq.Type == "set" && el.Is(NSBlocking, "unblock"):
 		jids, err := blockItems(el)
 		if err == nil {
@@ -69,6 +71,7 @@ func (m *Module) handleBlocking(iq *engine.IQ) {
 		}
 		iq.Result(nil)
 		m.pushBlocking(u, "unblock", jids)
+		m.announce(ctx, u, before)
 	default:
 		iq.Error(stanza.StanzaError{Condition: stanza.BadRequest})
 	}
@@ -132,10 +135,6 @@ func (m *Module) block(ctx context.Context, u *user, jids []jid.JID) error {
 	r := compile(d)
 	u.def.Store(r) // the list may have just become the default
 	m.applyEdit(ctx, u, d.Name, r)
-	// XEP-0191 section 3.3: a blocked contact that receives our presence sees us go.
-	for _, j := range added {
-		m.presenceTo(ctx, u, j, false)
-	}
 	m.pushList(u, d.Name, func(ss *session) bool { return ss.privacy.Load() })
 	return nil
 }
@@ -209,12 +208,6 @@ func (m *Module) unblock(ctx context.Context, u *user, jids []jid.JID) error {
 	} else {
 		m.applyEdit(ctx, u, name, nil)
 	}
-	// Section 3.4: an unblocked contact entitled to our presence gets it again.
-	for _, v := range removed {
-		if j, err := jid.Parse(v); err == nil {
-			m.presenceTo(ctx, u, j, true)
-		}
-	}
 	m.pushList(u, name, func(ss *session) bool { return ss.privacy.Load() })
 	return nil
 }
@@ -236,46 +229,6 @@ func (m *Module) pushBlocking(u *user, what string, jids []jid.JID) {
 		b.End().End()
 		if out, err := b.Finish(); err == nil {
 			s.Send(out)
-		}
-	}
-}
-
-// presenceTo tells contact j of the presence of each available resource of u, when j
-// is a local account subscribed to u's presence (RFC 6121 "from" or "both"):
-// unavailable when j was just blocked, the resource's current presence when j was
-// unblocked and the list now in force lets presence out to it.
-func (m *Module) presenceTo(ctx context.Context, u *user, j jid.JID, unblocked bool) {
-	if m.rosters == nil || j.Localpart() == "" {
-		return
-	}
-	it, err := m.rosters.RosterItem(ctx, u.bare.Domainpart(), u.bare.Localpart(), j.Bare().String())
-	if err != nil || !it.Subscription.HasFrom() {
-		return
-	}
-	for _, s := range m.host.Sessions(u.bare.String()) {
-		if avail, _ := s.Available(); !avail {
-			continue
-		}
-		var out []byte
-		if !unblocked {
-			var b stanza.Builder
-			b.Start("presence").Attr("from", s.JID().String()).Attr("to", j.String()).Attr("type", "unavailable").End()
-			out, _ = b.Finish()
-		} else {
-			if r := u.effective(s); r != nil {
-				if deny, _ := r.decide(j, backends.PrivacyPresenceOut, u.roster.Load()); deny {
-					continue
-				}
-			}
-			last := s.LastPresence()
-			var h stanza.Header
-			if last == nil || stanza.ParseHeader(last, &h) != nil {
-				continue
-			}
-			out = stanza.AppendRewrite(nil, last, &h, nil, []byte(j.String()))
-		}
-		if out != nil {
-			_ = m.host.Route(out) // a remote contact is unreachable without s2s
 		}
 	}
 }

@@ -209,3 +209,36 @@ func TestEvents(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPresenceOutChange: a list that starts denying presence-out to a subscriber sends
+// it unavailable presence (XEP-0016 section 2.11); when the list stops applying, the
+// subscriber gets the current presence again.
+func TestPresenceOutChange(t *testing.T) {
+	e := start(t, nil, nil)
+	e.users("romeo", "juliet", "nurse")
+	e.roster("romeo", backends.RosterItem{Contact: "juliet@localhost", Subscription: backends.SubFrom})
+	e.roster("romeo", backends.RosterItem{Contact: "nurse@localhost", Subscription: backends.SubBoth})
+	juliet := e.login("juliet", "balcony", true)
+	nurse := e.login("nurse", "x", true)
+	romeo := e.login("romeo", "orchard", false)
+	romeo.Send("<presence><status>in the orchard</status></presence>")
+	romeo.ReadUntil("in the orchard")
+	time.Sleep(50 * time.Millisecond)
+	juliet.Buf.Reset()
+	nurse.Buf.Reset()
+	wantResult(t, iq(t, romeo, "l", "set", q+"<list name='hide'><item type='jid' value='juliet@localhost' action='deny' order='1'><presence-out/></item></list></query>"))
+	wantResult(t, iq(t, romeo, "a", "set", q+"<active name='hide'/></query>"))
+	got := juliet.ReadUntil("/>")
+	juliet.Buf.Reset()
+	if !strings.Contains(got, "from='romeo@localhost/orchard'") || !strings.Contains(got, "type='unavailable'") {
+		t.Fatalf("juliet got %q, want romeo's unavailable presence", got)
+	}
+	if got := nurse.Next(300 * time.Millisecond); strings.Contains(got, "unavailable") {
+		t.Fatalf("a subscriber the list does not concern got %q", got)
+	}
+	wantResult(t, iq(t, romeo, "d", "set", q+"<active/></query>"))
+	got = juliet.ReadUntil("</presence>")
+	if !strings.Contains(got, "in the orchard") || !strings.Contains(got, "to='juliet@localhost'") {
+		t.Fatalf("juliet got %q, want romeo's presence back", got)
+	}
+}

@@ -27,7 +27,10 @@
 // Refusals follow XEP-0016 section 2.13 and XEP-0191 section 3.3: inbound messages and
 // iq requests get service-unavailable, presence is dropped silently, outbound stanzas
 // get not-acceptable (with <blocked xmlns='urn:xmpp:blocking:errors'/> when a block
-// item decided). Stanzas between a user's own resources are never blocked.
+// item decided). Stanzas between a user's own resources are never blocked. When a
+// change of the lists in force starts denying presence-out to a subscriber, the
+// subscriber gets unavailable presence; when it stops, the current presence (XEP-0016
+// section 2.11, XEP-0191 sections 3.3 and 3.4).
 //
 // # Events for other modules
 //

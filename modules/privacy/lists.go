@@ -49,6 +49,7 @@ func (m *Module) handlePrivacy(iq *engine.IQ) {
 	ss := u.ensure(iq.Session)
 	ss.privacy.Store(true)
 	ctx := m.host.Context()
+	before := m.inForce(u)
 	children := iq.Payload.Children()
 	if iq.Type == "get" {
 		switch {
@@ -79,6 +80,7 @@ func (m *Module) handlePrivacy(iq *engine.IQ) {
 		if name, err = m.setList(ctx, iq.Session, u, el); err == nil {
 			iq.Result(nil)
 			m.pushList(u, name, func(*session) bool { return true })
+			m.announce(ctx, u, before)
 			return
 		}
 	default:
@@ -89,6 +91,7 @@ func (m *Module) handlePrivacy(iq *engine.IQ) {
 		return
 	}
 	iq.Result(nil)
+	m.announce(ctx, u, before)
 }
 
 func (m *Module) settings(ctx context.Context, u *user) (backends.PrivacySettings, error) {
