@@ -169,6 +169,10 @@ func parseSet(q *stanza.Element) (parsedItem, stanza.StanzaCondition) {
 	if err != nil {
 		return parsedItem{}, stanza.JIDMalformed
 	}
+	if len(c.String()) > backends.MaxJIDLen {
+		// A full JID may be longer than any store keeps.
+		return parsedItem{}, stanza.NotAcceptable
+	}
 	p := parsedItem{contact: c}
 	if sub, _ := item.Attr("", "subscription"); sub == "remove" {
 		p.remove = true

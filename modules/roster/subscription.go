@@ -266,9 +266,12 @@ func (s *Service) DeliverPending(ctx context.Context, sess *engine.Session) {
 	snap := s.Snapshot(bare.String())
 	for _, p := range ps {
 		if sub, _ := snap.Subscription(p.Contact); sub.HasFrom() {
-			// Granted since (a request answered from another server's side would
-			// leave this); keep nothing stale.
+			// Already granted: a stale request (a crash between the item's write
+			// and the request's deletion) is dropped, not shown again.
+			lk := s.lockFor(bare.String())
+			lk.Lock()
 			_, _ = s.store.DeletePendingIn(ctx, bare.Domainpart(), bare.Localpart(), p.Contact)
+			lk.Unlock()
 			continue
 		}
 		if len(p.Stanza) > 0 {
