@@ -242,3 +242,28 @@ func TestPresenceOutChange(t *testing.T) {
 		t.Fatalf("juliet got %q, want romeo's presence back", got)
 	}
 }
+
+// TestUserRemoved: a removed account's lists go, from the store and from memory.
+func TestUserRemoved(t *testing.T) {
+	e := start(t, nil, nil)
+	e.users("romeo", "tybalt")
+	romeo := e.login("romeo", "orchard", true)
+	wantResult(t, iq(t, romeo, "l", "set", listPublic))
+	wantResult(t, iq(t, romeo, "d", "set", q+"<default name='public'/></query>"))
+	romeo.Conn.Close()
+	e.spy.host().Fire(engine.Event{Name: engine.EventUserRemoved, User: jid.MustParse("romeo@localhost")})
+	set, err := e.ts.Store.(backends.Privacy).PrivacySettings(t.Context(), "localhost", "romeo")
+	if err != nil || len(set.Lists) != 0 {
+		t.Fatalf("lists of a removed user: %+v, %v", set, err)
+	}
+	// The default list no longer filters messages offered to offline storage.
+	tybalt := e.login("tybalt", "pda", true)
+	tybalt.Send("<message to='romeo@localhost' type='chat'><body>for the record</body></message>")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(strings.Join(e.spy.stored(), ""), "for the record") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the removed user's default list still applies: %q", tybalt.Next(100*time.Millisecond))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
