@@ -328,6 +328,10 @@ func (s *Server) stopModules() {
 	}
 }
 
+// RemoveUser ends the sessions of the deleted account bare and fires user-removed
+// (see Server.RemoveUser). Safe from any goroutine; it may block.
+func (h *Host) RemoveUser(bare jid.JID) { h.srv.RemoveUser(bare) }
+
 // RemoveUser tells the modules of the account's host that bare (a normalised bare JID)
 // was deleted, so they drop its data ("user-removed" event), and ends its sessions
 // with a not-authorized stream error. The account itself must already be gone from the

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"net"
 
 	"github.com/valyala/bytebufferpool"
 
@@ -57,8 +58,12 @@ type IQ struct {
 	Payload *stanza.Element
 	// Session is the sender's session; nil for an iq sent before authentication.
 	Session *Session
-	replied bool
-	send    func([]byte) // where replies go
+	// Secure reports that the stream runs over TLS.
+	Secure bool
+	// RemoteAddr is the client's address (for rate limits).
+	RemoteAddr net.Addr
+	replied    bool
+	send       func([]byte) // where replies go
 }
 
 // Result answers with type='result' carrying payload (well-formed XML, may be empty).
@@ -118,13 +123,15 @@ func (c *conn) dispatchIQ(h *stanza.Header, el *stanza.Element, payload *stanza.
 		return false
 	}
 	iq := &IQ{
-		Host:    host,
-		From:    c.stream.jid,
-		Type:    string(h.Type),
-		ID:      string(h.ID),
-		Lang:    c.stream.lang,
-		Payload: payload,
-		send:    c.deliver,
+		Host:       host,
+		From:       c.stream.jid,
+		Type:       string(h.Type),
+		ID:         string(h.ID),
+		Lang:       c.stream.lang,
+		Payload:    payload,
+		send:       c.deliver,
+		Secure:     c.tlsState == tlsReady,
+		RemoteAddr: c.gc.RemoteAddr(),
 	}
 	if c.stream.bound {
 		iq.Session = &c.sess
@@ -170,7 +177,13 @@ func (c *conn) dispatchIQ(h *stanza.Header, el *stanza.Element, payload *stanza.
 // caller's header is copied, so that a stanza nobody hooks never reaches the heap.
 func (c *conn) runHooks(hooks []hook[StanzaHook], host *Host, raw []byte, h *stanza.Header, to jid.JID, sess *Session) bool {
 	st := c.srv.stanzas.Get().(*Stanza)
-	*st = Stanza{Host: host, Raw: raw, From: c.stream.jid, To: to, Session: sess, hdr: *h}
+	*st = Stanza{Host: host, Raw: raw, From: c.stream.jid, To: to, Session: sess}
+	if h != nil {
+		st.hdr = *h
+	} else if stanza.ParseHeader(raw, &st.hdr) != nil {
+		c.srv.stanzas.Put(st)
+		return false
+	}
 	st.Header = &st.hdr
 	stopped := false
 	for _, hk := range hooks {
@@ -201,7 +214,8 @@ func (c *conn) runDeliver(raw []byte, h *stanza.Header, target *conn) bool {
 	if host == nil || len(host.deliver) == 0 {
 		return false
 	}
-	return c.runHooks(host.deliver, host, raw, h, jid.JID{}, &target.sess)
+	// The header is parsed again from the stamped bytes, so that it describes Raw.
+	return c.runHooks(host.deliver, host, raw, nil, jid.JID{}, &target.sess)
 }
 
 // runUndeliverable offers a message no resource can take to the hooks (offline
