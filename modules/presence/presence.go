@@ -69,6 +69,9 @@ func (m *Module) Start(h *engine.Host) error {
 	m.h, m.svc = h, svc
 	h.OnUserSend(engine.PriorityDefault, m.onUserSend)
 	h.OnSessionClosed(engine.PriorityDefault, m.onClosed)
+	svc.OnReplaced(func(_ context.Context, old *roster.SessionState) {
+		m.gone(old.Session, old.WasAvailable(), old.Directed())
+	})
 	return nil
 }
 
@@ -207,7 +210,13 @@ func (m *Module) presenceOf(sess *engine.Session, contact, user string) {
 // runs before mod_roster forgets the session. Worker.
 func (m *Module) onClosed(_ context.Context, sess *engine.Session) {
 	directed := m.svc.TakeDirected(sess)
-	if !m.svc.Available(sess) && len(directed) == 0 {
+	m.gone(sess, m.svc.Available(sess), directed)
+}
+
+// gone sends the unavailable presence of a session that ended: to subscribers if it
+// was available, and to its directed-presence addressees. Worker.
+func (m *Module) gone(sess *engine.Session, available bool, directed []string) {
+	if !available && len(directed) == 0 {
 		return
 	}
 	from := sess.JID()
@@ -217,7 +226,7 @@ func (m *Module) onClosed(_ context.Context, sess *engine.Session) {
 		return
 	}
 	snap := m.svc.Snapshot(from.Bare().String())
-	if m.svc.Available(sess) {
+	if available {
 		m.broadcast(from, sess, raw, &h)
 	}
 	m.unavailableToDirected(from, sess, raw, &h, directed, snap)

@@ -208,7 +208,9 @@ func BenchmarkLogin(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				c := dialLogin(b, env.ts.Plain, "user", "r")
+				// A new resource each time: reusing one would make the next bind
+				// replace a session whose close the server may not have seen yet.
+				c := dialLogin(b, env.ts.Plain, "user", "r"+strconv.Itoa(i))
 				c.send("<presence><status>hi</status></presence>")
 				c.waitPresences(n + 1) // the probe answers and the server's copy to the session
 				c.conn.Close()

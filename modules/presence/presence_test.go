@@ -3,10 +3,14 @@ package presence_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/engine/enginetest"
+	"github.com/hermod-im/hermod/modules/presence"
 	"github.com/hermod-im/hermod/modules/privacy"
+	"github.com/hermod-im/hermod/modules/roster"
 	"github.com/hermod-im/hermod/modules/roster/rostertest"
 )
 
@@ -278,4 +282,46 @@ func TestBlockedContact(t *testing.T) {
 	a.Raw.Conn.Close()
 	c.Expect("<presence from='alice@localhost/balcony' to='carol@localhost' type='unavailable'/>")
 	b.Nothing("alice@localhost/balcony")
+}
+
+// TestReplacedSession: a bind that replaces a session of the same full JID (conflict
+// policy "replace") makes the old one unavailable to subscribers, and the account's
+// state goes with its last session.
+func TestReplacedSession(t *testing.T) {
+	var rm *roster.Module
+	ts := enginetest.Start(t,
+		enginetest.WithModule(roster.Name, func(mc engine.ModuleConfig) (engine.Module, error) {
+			m, err := roster.New(mc)
+			rm, _ = m.(*roster.Module)
+			return m, err
+		}, nil),
+		enginetest.WithModule(presence.Name, presence.New, nil))
+	r := ts.Store.(backends.Rosters)
+	for _, u := range []string{"alice", "bob"} {
+		ts.AddUser(u, "pw")
+	}
+	for _, p := range [][2]string{{"alice", "bob"}, {"bob", "alice"}} {
+		if _, err := r.PutRosterItem(context.Background(), "localhost", p[0], backends.RosterItem{Contact: p[1] + "@localhost", Subscription: backends.SubBoth}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := login(t, ts, "bob", "r")
+	available(b, "")
+	a1 := login(t, ts, "alice", "same")
+	available(a1, "")
+	b.Expect("<presence from='alice@localhost/same' to='bob@localhost'/>")
+	a2 := login(t, ts, "alice", "same")
+	b.Expect("<presence from='alice@localhost/same' to='bob@localhost' type='unavailable'/>")
+	a1.Raw.ReadAll() // the conflict stream error and the close
+	available(a2, "")
+	b.Expect("<presence from='alice@localhost/same' to='bob@localhost'/>")
+	a2.Raw.Conn.Close()
+	b.Expect("<presence from='alice@localhost/same' to='bob@localhost' type='unavailable'/>")
+	deadline := time.Now().Add(5 * time.Second)
+	for rm.Service().Snapshot("alice@localhost") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("alice's roster state outlived her sessions")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -63,6 +63,10 @@ type Service struct {
 	queues   map[string]*queue
 
 	pushID atomic.Uint64
+
+	// replaced is told of sessions found stale at a bind (see sessionOpened); set by
+	// mod_presence's Start.
+	replaced func(ctx context.Context, old *SessionState)
 }
 
 type serviceRequest struct{ svc *Service }
@@ -162,9 +166,31 @@ func (s *Service) sessionOpened(ctx context.Context, sess *engine.Session) {
 	a.refs++
 	s.mu.Unlock()
 
+	// A session with the same full JID is one this bind replaced (the engine's
+	// conflict policy "replace"). The engine ends it without running the
+	// session-closed hooks, so it is retired here: its state would otherwise stay
+	// forever, and its subscribers would never hear that it went.
 	a.mu.Lock()
+	var stale []*SessionState
+	a.sessions = slices.DeleteFunc(a.sessions, func(st *SessionState) bool {
+		if st.Session.JID() == sess.JID() {
+			stale = append(stale, st)
+			return true
+		}
+		return false
+	})
 	a.sessions = append(a.sessions, &SessionState{Session: sess})
 	a.mu.Unlock()
+	if len(stale) > 0 {
+		s.mu.Lock()
+		a.refs -= len(stale)
+		s.mu.Unlock()
+		for _, st := range stale {
+			if s.replaced != nil {
+				s.replaced(ctx, st)
+			}
+		}
+	}
 
 	if a.snap.Load() != nil {
 		return
@@ -189,21 +215,36 @@ func (s *Service) sessionOpened(ctx context.Context, sess *engine.Session) {
 // account. It runs last among the closed hooks, after mod_presence used the state.
 func (s *Service) sessionClosed(_ context.Context, sess *engine.Session) {
 	key := sess.JID().Bare().String()
-	s.mu.Lock()
-	a := s.accounts[key]
+	a := s.online(key)
 	if a == nil {
-		s.mu.Unlock()
 		return
 	}
-	a.refs--
-	if a.refs <= 0 {
+	a.mu.Lock()
+	n := len(a.sessions)
+	a.sessions = slices.DeleteFunc(a.sessions, func(st *SessionState) bool { return st.Session == sess })
+	removed := n - len(a.sessions)
+	a.mu.Unlock()
+	if removed == 0 {
+		return // already retired as replaced
+	}
+	s.mu.Lock()
+	a.refs -= removed
+	if a.refs <= 0 && s.accounts[key] == a {
 		delete(s.accounts, key)
 	}
 	s.mu.Unlock()
-	a.mu.Lock()
-	a.sessions = slices.DeleteFunc(a.sessions, func(st *SessionState) bool { return st.Session == sess })
-	a.mu.Unlock()
 }
+
+// OnReplaced registers fn, run on a worker for each session that a new bind of the
+// same full JID replaced, with the old session's state (which nothing else uses any
+// more). Call it from Module.Start.
+func (s *Service) OnReplaced(fn func(ctx context.Context, old *SessionState)) { s.replaced = fn }
+
+// WasAvailable reports whether a retired session (see OnReplaced) was available.
+func (st *SessionState) WasAvailable() bool { return st.available }
+
+// Directed returns a retired session's directed-presence addressees (see OnReplaced).
+func (st *SessionState) Directed() []string { return st.directed }
 
 // withSession runs fn with the session's state under its account's lock and reports
 // whether the session is known. fn must not block or send.
