@@ -220,7 +220,21 @@ func Default() *Config {
 		Session:  Session{Conflict: ConflictReplace},
 		Workers:  Workers{Size: 0, Queue: 4096},
 		Backends: Backends{Accounts: BackendEmbedded},
+		Modules:  DefaultModules(),
 	}
+}
+
+// DefaultModules is the set of modules a configuration without any [modules] table
+// enables: what an IM client expects of a server. In-band registration is not in it.
+func DefaultModules() map[string]map[string]any {
+	m := map[string]map[string]any{}
+	for _, name := range []string{
+		"mod_roster", "mod_presence", "mod_offline", "mod_disco", "mod_vcard", "mod_private",
+		"mod_privacy", "mod_carbons", "mod_last", "mod_time", "mod_version",
+	} {
+		m[name] = map[string]any{}
+	}
+	return m
 }
 
 // DefaultC2S is the listener Default has, and the values every [[listen.c2s]] entry

@@ -237,3 +237,20 @@ func TestDefaultListenersSurviveAFile(t *testing.T) {
 		t.Fatalf("listeners = %+v", c.Listen.C2S)
 	}
 }
+
+func TestModulesDefaultAndReplaced(t *testing.T) {
+	c, err := Parse([]byte("[general]\nloglevel = \"info\"\n"), "a.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.HasModule("mod_roster") || c.HasModule("mod_register") {
+		t.Fatalf("default modules: %v", c.ModuleNames())
+	}
+	c, err = Parse([]byte("[modules.mod_register]\n"), "b.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.ModuleNames(); len(got) != 1 || got[0] != "mod_register" {
+		t.Fatalf("a file naming modules enables exactly those: %v", got)
+	}
+}

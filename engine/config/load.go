@@ -51,6 +51,10 @@ func decode(data []byte, name string) (*Config, error) {
 	if err := checkKinds(idx, name, reflect.TypeFor[Config]()); err != nil {
 		return nil, err
 	}
+	if idx.has(path{}.key("modules")) {
+		// A file that names modules enables exactly those.
+		c.Modules = nil
+	}
 	if err := dec.Decode(c); err != nil {
 		return nil, fromDecodeError(name, idx, err)
 	}

@@ -96,6 +96,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	cfg := config.Default()
 	cfg.General.DataDir = t.TempDir()
 	cfg.General.ShutdownTimeout = config.Dur(2 * time.Second)
+	cfg.Modules = nil // a test enables the modules it exercises (WithModule)
 	mk := func(mode string) config.C2S {
 		l := config.DefaultC2S()
 		l.Address = "127.0.0.1"
