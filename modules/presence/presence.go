@@ -158,10 +158,12 @@ func (m *Module) send(bb *bytebufferpool.ByteBuffer, check *engine.Stanza, raw [
 // contacts ("to" and "both") that authorise it (RFC 6121 4.3): the server answers the
 // probe for local contacts at once, from their own rosters. Event loop.
 func (m *Module) probe(sess *engine.Session) {
-	bare := sess.JID().Bare()
-	m.svc.Snapshot(bare.String()).Each(func(contact string, sub backends.Subscription) bool {
+	bare := sess.JID().Bare().String()
+	sc := newProbeScratch(sess)
+	defer sc.release()
+	m.svc.Snapshot(bare).Each(func(contact string, sub backends.Subscription) bool {
 		if sub.HasTo() {
-			m.presenceOf(sess, contact, bare.String())
+			m.presenceOf(sc, sess, contact, bare)
 		}
 		return true
 	})
@@ -169,40 +171,50 @@ func (m *Module) probe(sess *engine.Session) {
 
 // answerProbe answers a probe a client sent to contact.
 func (m *Module) answerProbe(sess *engine.Session, contact jid.JID) {
-	m.presenceOf(sess, contact.String(), sess.JID().Bare().String())
+	sc := newProbeScratch(sess)
+	defer sc.release()
+	m.presenceOf(sc, sess, contact.String(), sess.JID().Bare().String())
 }
+
+// probeScratch is what answering a probe reuses from one contact to the next, so that
+// a login with many contacts allocates once rather than per contact.
+type probeScratch struct {
+	to       []byte // the probing session's full JID
+	check    engine.Stanza
+	h        stanza.Header
+	sessions []*engine.Session
+	bb       *bytebufferpool.ByteBuffer
+}
+
+func newProbeScratch(sess *engine.Session) *probeScratch {
+	sc := &probeScratch{to: []byte(sess.JID().String()), bb: bytebufferpool.Get()}
+	sc.check.Header = &sc.h
+	return sc
+}
+
+func (sc *probeScratch) release() { bytebufferpool.Put(sc.bb) }
 
 // presenceOf sends sess the last presence of contact's available resources if
 // contact's roster gives user (sess's bare JID) a subscription (4.3.2); an offline
 // contact or an unauthorised one gives nothing.
-func (m *Module) presenceOf(sess *engine.Session, contact, user string) {
+func (m *Module) presenceOf(sc *probeScratch, sess *engine.Session, contact, user string) {
 	sub, _ := m.svc.Snapshot(contact).Subscription(user)
 	if !sub.HasFrom() {
 		return
 	}
-	var to []byte
-	var check engine.Stanza
-	for _, cs := range m.h.Sessions(contact) {
+	sc.sessions = m.svc.AppendSessions(sc.sessions[:0], contact)
+	for _, cs := range sc.sessions {
 		last := cs.LastPresence()
-		if last == nil {
+		if last == nil || stanza.ParseHeader(last, &sc.h) != nil {
 			continue
 		}
-		var h stanza.Header
-		if stanza.ParseHeader(last, &h) != nil {
+		if !m.svc.PresenceAllowed(&sc.check, cs.JID(), cs, sess.JID(), sess) {
 			continue
 		}
-		check.Header = &h
-		if !m.svc.PresenceAllowed(&check, cs.JID(), cs, sess.JID(), sess) {
-			continue
-		}
-		if to == nil {
-			to = []byte(sess.JID().String())
-		}
-		bb := bytebufferpool.Get()
-		bb.B = stanza.AppendRewrite(bb.B[:0], last, &h, nil, to)
-		sess.Send(bb.B)
-		bytebufferpool.Put(bb)
+		sc.bb.B = stanza.AppendRewrite(sc.bb.B[:0], last, &sc.h, nil, sc.to)
+		sess.Send(sc.bb.B)
 	}
+	clear(sc.sessions)
 }
 
 // onClosed tells subscribers and directed-presence addressees that a session that was

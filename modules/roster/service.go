@@ -309,6 +309,22 @@ func (s *Service) TakeDirected(sess *engine.Session) []string {
 	return d
 }
 
+// AppendSessions appends the bound sessions of bare (an online account) to dst and
+// returns it: the allocation-free form of engine.Host.Sessions for accounts this
+// service tracks. Safe from event loops.
+func (s *Service) AppendSessions(dst []*engine.Session, bare string) []*engine.Session {
+	a := s.online(bare)
+	if a == nil {
+		return dst
+	}
+	a.mu.Lock()
+	for _, st := range a.sessions {
+		dst = append(dst, st.Session)
+	}
+	a.mu.Unlock()
+	return dst
+}
+
 // setInterested marks the session as one that requested the roster.
 func (s *Service) setInterested(sess *engine.Session) {
 	s.withSession(sess, func(st *SessionState) { st.interested = true })
