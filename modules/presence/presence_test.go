@@ -2,6 +2,7 @@ package presence_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,12 +289,14 @@ func TestBlockedContact(t *testing.T) {
 // policy "replace") makes the old one unavailable to subscribers, and the account's
 // state goes with its last session.
 func TestReplacedSession(t *testing.T) {
-	var rm *roster.Module
+	var svc atomic.Pointer[roster.Service] // set on the server's goroutine
 	ts := enginetest.Start(t,
 		enginetest.WithModule(roster.Name, func(mc engine.ModuleConfig) (engine.Module, error) {
 			m, err := roster.New(mc)
-			rm, _ = m.(*roster.Module)
-			return m, err
+			if err != nil {
+				return nil, err
+			}
+			return &capture{m.(*roster.Module), &svc}, nil
 		}, nil),
 		enginetest.WithModule(presence.Name, presence.New, nil))
 	r := ts.Store.(backends.Rosters)
@@ -318,10 +321,24 @@ func TestReplacedSession(t *testing.T) {
 	a2.Raw.Conn.Close()
 	b.Expect("<presence from='alice@localhost/same' to='bob@localhost' type='unavailable'/>")
 	deadline := time.Now().Add(5 * time.Second)
-	for rm.Service().Snapshot("alice@localhost") != nil {
+	for svc.Load().Snapshot("alice@localhost") != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("alice's roster state outlived her sessions")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// capture is mod_roster publishing its service once started.
+type capture struct {
+	*roster.Module
+	out *atomic.Pointer[roster.Service]
+}
+
+func (c *capture) Start(h *engine.Host) error {
+	if err := c.Module.Start(h); err != nil {
+		return err
+	}
+	c.out.Store(c.Module.Service())
+	return nil
 }
