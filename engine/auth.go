@@ -252,7 +252,7 @@ func (c *conn) bind(raw []byte, h *stanza.Header, resEl *stanza.Element) {
 	case router.Replaced:
 		// RFC 6120 7.7.2.2: the older session ends with a conflict stream error.
 		old.post(func() {
-			old.stream.bound = false // already replaced in the table
+			old.stream.replaced = true // its resource now belongs to the new session
 			old.streamError(stanza.StreamError{Condition: stanza.StreamConflict, Text: "replaced by a new session"})
 		})
 	}

@@ -403,10 +403,13 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.closing = true
 	c.in = nil
 	if c.stream.bound {
-		c.broadcastGone()
-		if s.sessions.Unbind(c.stream.bare, c) {
-			s.metrics.SessionClosed()
+		if !c.stream.replaced {
+			// A replaced session's JID is the new session's: telling the user's other
+			// resources it went away would be false.
+			c.broadcastGone()
 		}
+		s.sessions.Unbind(c.stream.bare, c)
+		s.metrics.SessionClosed()
 		c.stream.bound = false
 		if h := c.host; h != nil && len(h.closed) > 0 {
 			sess := &c.sess

@@ -40,6 +40,7 @@ type stream struct {
 	jid       jid.JID
 	bare      string
 	bound     bool
+	replaced  bool // a newer session took the resource (RFC 6120 7.7.2.2)
 	available bool
 	priority  int8
 }
