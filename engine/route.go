@@ -253,7 +253,7 @@ func (c *conn) onOwnPresence(raw []byte, h *stanza.Header) {
 	switch string(h.Type) {
 	case "":
 		s.available = true
-		s.priority = presencePriority(raw)
+		s.priority = stanza.PresencePriority(raw)
 	case "unavailable":
 		s.available = false
 	default:
@@ -300,38 +300,4 @@ func (c *conn) broadcastGone() {
 			c.sendTo(other, b)
 		}
 	}
-}
-
-// presencePriority reads <priority/> (RFC 6121 4.7.2.3): an integer in -128..127,
-// 0 when absent or invalid.
-func presencePriority(raw []byte) int8 {
-	el, err := stanza.ParseIn(raw, nsClient)
-	if err != nil {
-		return 0
-	}
-	defer el.Release()
-	p := el.Child(nsClient, "priority")
-	if p == nil {
-		return 0
-	}
-	n, neg, digits := 0, false, 0
-	t := p.Text()
-	for i, ch := range t {
-		switch {
-		case i == 0 && (ch == '-' || ch == '+'):
-			neg = ch == '-'
-		case ch >= '0' && ch <= '9' && digits < 4:
-			n = n*10 + int(ch-'0')
-			digits++
-		default:
-			return 0
-		}
-	}
-	if neg {
-		n = -n
-	}
-	if digits == 0 || n < -128 || n > 127 {
-		return 0
-	}
-	return int8(n)
 }

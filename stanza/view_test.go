@@ -247,3 +247,20 @@ func TestHeaderDecoded(t *testing.T) {
 		t.Errorf("absent from: %q, %v", got, err)
 	}
 }
+
+func TestPresencePriority(t *testing.T) {
+	for raw, want := range map[string]int8{
+		"<presence/>": 0,
+		"<presence><priority>5</priority></presence>":                       5,
+		"<presence><priority>-128</priority></presence>":                    -128,
+		"<presence><priority>+7</priority></presence>":                      7,
+		"<presence><priority>128</priority></presence>":                     0,
+		"<presence><priority>x</priority></presence>":                       0,
+		"<presence xmlns='jabber:client'><priority>3</priority></presence>": 3,
+		"<presence><priority xmlns='urn:other'>3</priority></presence>":     0,
+	} {
+		if got := PresencePriority([]byte(raw)); got != want {
+			t.Errorf("PresencePriority(%s) = %d, want %d", raw, got, want)
+		}
+	}
+}

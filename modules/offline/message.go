@@ -92,35 +92,5 @@ func appendDelay(dst, raw []byte, h *stanza.Header, domain string, stamp time.Ti
 	return append(dst, tail...), nil
 }
 
-// priorityOf reads the <priority/> of a presence (RFC 6121 4.7.2.3) as the engine
-// does: an integer in -128..127, 0 when absent or invalid.
-func priorityOf(raw []byte) int {
-	el, err := stanza.ParseIn(raw, stanza.NSClient)
-	if err != nil {
-		return 0
-	}
-	defer el.Release()
-	t, ok := el.ChildText(stanza.NSClient, "priority")
-	if !ok {
-		return 0
-	}
-	n, neg, digits := 0, false, 0
-	for i, ch := range t {
-		switch {
-		case i == 0 && (ch == '-' || ch == '+'):
-			neg = ch == '-'
-		case ch >= '0' && ch <= '9' && digits < 4:
-			n = n*10 + int(ch-'0')
-			digits++
-		default:
-			return 0
-		}
-	}
-	if neg {
-		n = -n
-	}
-	if digits == 0 || n < -128 || n > 127 {
-		return 0
-	}
-	return n
-}
+// priorityOf reads the <priority/> of a presence as the engine does.
+func priorityOf(raw []byte) int { return int(stanza.PresencePriority(raw)) }
