@@ -254,3 +254,19 @@ func TestModulesDefaultAndReplaced(t *testing.T) {
 		t.Fatalf("a file naming modules enables exactly those: %v", got)
 	}
 }
+
+// Modules enabled by default have no table in the file; decoding their options must
+// give the module its defaults, not an error.
+func TestDecodeDefaultModuleFromAFile(t *testing.T) {
+	c, err := Parse([]byte("[general]\nloglevel = \"info\"\n"), "a.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts struct {
+		Versioning bool `toml:"versioning"`
+	}
+	opts.Versioning = true
+	if err := c.DecodeModule("mod_roster", &opts); err != nil || !opts.Versioning {
+		t.Fatalf("DecodeModule of a default module: %v (%+v)", err, opts)
+	}
+}

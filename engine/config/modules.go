@@ -35,7 +35,8 @@ func (c *Config) DecodeModule(name string, v any) error {
 	if !c.HasModule(name) {
 		return nil
 	}
-	if c.raw == nil {
+	if c.raw == nil || c.idx == nil || !c.idx.has(path{}.key("modules").key(name)) {
+		// Built in code, or enabled by default without a table in the file.
 		return c.decodeModuleFromMap(name, v)
 	}
 	// Decode the original document again into a struct shaped like it, in which
