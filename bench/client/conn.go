@@ -273,7 +273,7 @@ func (c *Conn) Abort() {
 // (the harness compares ids and JIDs it chose itself), or nil.
 func Attr(raw []byte, name string) []byte {
 	end := bytes.IndexByte(raw, '>')
-	if end < 0 {
+	if end < 0 || name == "" {
 		return nil
 	}
 	tag := raw[:end]

@@ -348,6 +348,7 @@ func TestAttrAndText(t *testing.T) {
 		{`<message to='a@b/c' from='d@e/f'>`, "from", "d@e/f"},
 		{`<message to='a'`, "to", ""},
 		{`<message to=x>`, "to", ""},
+		{`<message to='x'>`, "", ""}, // found by FuzzAttrText: an empty name looped forever
 	}
 	for _, a := range attrs {
 		if got := string(Attr([]byte(a.raw), a.name)); got != a.want {
