@@ -259,29 +259,26 @@ func (c *conn) feed(data []byte) {
 		c.in = append(c.in, data...)
 		buf = c.in
 	}
-	for !c.busy && !c.closing && len(buf) > 0 {
-		drop, next := c.scan(buf)
-		if c.closing {
-			// The stream is over: nothing more will be scanned.
-			c.in = nil
-			return
-		}
-		buf = buf[drop:]
-		if err := c.sc.Shift(drop); err != nil {
-			c.srv.log.Error("c2s: scanner shift", "err", err)
-			c.abort()
-			return
-		}
-		switch next {
-		case scanRestart:
-			c.sc.Reset()
-			continue
-		case scanStartTLS:
-			c.keep(nil)
-			c.beginTLS(buf)
-			return
-		}
-		break
+	if c.busy || c.closing || len(buf) == 0 {
+		c.keep(buf)
+		return
+	}
+	drop, next := c.scan(buf)
+	if c.closing {
+		// The stream is over: nothing more will be scanned.
+		c.in = nil
+		return
+	}
+	buf = buf[drop:]
+	if err := c.sc.Shift(drop); err != nil {
+		c.srv.log.Error("c2s: scanner shift", "err", err)
+		c.abort()
+		return
+	}
+	if next == scanStartTLS {
+		c.keep(nil)
+		c.beginTLS(buf)
+		return
 	}
 	c.keep(buf)
 }

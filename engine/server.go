@@ -16,6 +16,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/puzpuzpuz/xsync/v4"
+	"github.com/valyala/bytebufferpool"
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine/config"
@@ -396,6 +397,7 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.mu.Lock()
 	c.dead = true
 	if c.outq != nil {
+		bytebufferpool.Put(c.outq)
 		c.outq = nil
 	}
 	c.tasks = nil

@@ -59,7 +59,6 @@ type scanNext uint8
 
 const (
 	scanMore     scanNext = iota // need more input, or stopped (busy/closing)
-	scanRestart                  // the stream restarts (after SASL success)
 	scanStartTLS                 // the rest of the input is TLS ciphertext
 )
 
