@@ -18,6 +18,11 @@ var (
 	ErrInvalid = errors.New("invalid argument")
 	// ErrClosed reports a call on a store after Close.
 	ErrClosed = errors.New("store closed")
+	// ErrUnavailable reports that the backend cannot be reached (its server is down,
+	// refuses connections or does not answer in time); the caller answers
+	// wait/internal-server-error. A write that failed with it may or may not have been
+	// applied when the failure cut its commit short.
+	ErrUnavailable = errors.New("backend unavailable")
 )
 
 // ScramKeys is what a server keeps to verify SCRAM authentication for one hash function
