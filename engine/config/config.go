@@ -167,18 +167,6 @@ type Workers struct {
 	Queue int `toml:"queue"` // jobs waiting beyond which new ones are refused
 }
 
-// Backend kinds.
-const (
-	BackendEmbedded = "embedded"
-	BackendMySQL    = "mysql"
-	BackendRedis    = "redis"
-)
-
-// Backends is the [backends] table: which store keeps each kind of data.
-type Backends struct {
-	Accounts string `toml:"accounts"`
-}
-
 // Default values not otherwise visible in Default.
 const (
 	DefaultC2SPort       = 5222
@@ -219,7 +207,7 @@ func Default() *Config {
 		Limits:   Limits{MaxDepth: 32, MaxAttrs: 64, MaxNameLen: 256},
 		Session:  Session{Conflict: ConflictReplace},
 		Workers:  Workers{Size: 0, Queue: 4096},
-		Backends: Backends{Accounts: BackendEmbedded},
+		Backends: DefaultBackends(),
 		Modules:  DefaultModules(),
 	}
 }

@@ -19,8 +19,6 @@ var (
 	tlsVersions    = []string{"1.2", "1.3"}
 	authMethods    = []string{"internal"}
 	conflicts      = []string{ConflictReplace, ConflictRefuse}
-	backendKinds   = []string{BackendEmbedded}
-	laterBackends  = []string{BackendMySQL, BackendRedis}
 	saslMechanisms = []string{
 		"PLAIN", "ANONYMOUS",
 		"SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512",
@@ -66,13 +64,7 @@ func (c *Config) Validate() error {
 			ec.at(root.key("modules").key(name), "module names are lowercase letters, digits and '_', starting with a letter")
 		}
 	}
-	bp := root.key("backends").key("accounts")
-	switch {
-	case contains(laterBackends, c.Backends.Accounts):
-		ec.at(bp, "backend %q is not available in this version yet (use %q)", c.Backends.Accounts, BackendEmbedded)
-	default:
-		oneOf(ec, bp, c.Backends.Accounts, backendKinds)
-	}
+	c.validateBackends(ec, root.key("backends"))
 	return ec.err()
 }
 
