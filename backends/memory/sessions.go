@@ -36,7 +36,7 @@ type sessionEntry struct {
 
 // nodeEntry is a node's heartbeat and the index of its entries.
 type nodeEntry struct {
-	name    string // the registry's own copy, so entries do not pin callers' buffers
+	name    string    // the registry's own copy, so entries do not pin callers' buffers
 	expires time.Time // zero: never refreshed, or purged
 	epoch   string
 	held    map[sessionKey]struct{}
