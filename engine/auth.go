@@ -3,9 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 
-	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine/router"
 	"github.com/hermod-im/hermod/engine/sasl"
 	"github.com/hermod-im/hermod/stanza"
@@ -150,9 +148,9 @@ func (c *conn) saslStepDone(ex *saslExchange, out []byte, done bool, err error) 
 		c.stream.auth = nil
 		user := ex.srv.Username()
 		if user == "" {
-			// ANONYMOUS: a fresh random localpart (RFC 4505; data removal is the
-			// backend's job once anonymous accounts are persisted).
-			user = newID()
+			// ANONYMOUS: a fresh random localpart (RFC 4505), whose data is removed
+			// when the session ends (addAuthHooks).
+			user = c.srv.anonymousUser(c.stream.domain)
 		}
 		c.srv.metrics.Mechanism(mech).Success()
 		b := append(make([]byte, 0, len(out)+64), "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"...)
@@ -286,32 +284,46 @@ func (c *conn) bind(raw []byte, h *stanza.Header, resEl *stanza.Element) {
 	}
 }
 
-// keyStore adapts a domain's accounts in a backend to the SASL layer. Its methods
-// block on the store and run on workers only.
-type keyStore struct {
-	domain string
-	store  backends.Accounts
+// closeAuthMethods releases the authentication methods of every host (connection
+// pools, external programs). It runs once, when Serve returns or New fails.
+func (s *Server) closeAuthMethods() {
+	for domain, m := range s.authMethods {
+		if err := m.Close(); err != nil {
+			s.log.Warn("closing authentication methods", "host", domain, "err", err)
+		}
+	}
+	clear(s.authMethods)
 }
 
-func (k keyStore) ScramKeys(ctx context.Context, user string, h sasl.Hash) (sasl.ScramKeys, bool, error) {
-	a, err := k.store.Account(ctx, k.domain, user)
-	if errors.Is(err, backends.ErrNotFound) {
-		return sasl.ScramKeys{}, false, nil
+// anonymousUser returns a fresh localpart for an ANONYMOUS login on domain. Safe from
+// any goroutine.
+func (s *Server) anonymousUser(domain string) string {
+	if m := s.authMethods[domain]; m != nil && m.Anonymous != nil {
+		return m.Anonymous.NewUser()
 	}
-	if err != nil {
-		return sasl.ScramKeys{}, false, err
+	return newID()
+}
+
+// anonymousCleanupPriority runs the anonymous clean-up after every module's
+// session-closed hook, so none of them writes the user's data back afterwards.
+const anonymousCleanupPriority = PriorityLast + 50
+
+// addAuthHooks registers what the host's authentication methods need on h: when an
+// ANONYMOUS user's session ends, the user is removed (RemoveUser), so modules drop
+// its roster, private data and the rest. Called once per host before its modules
+// start.
+func (s *Server) addAuthHooks(h *Host) {
+	m := s.authMethods[h.domain]
+	if m == nil || m.Anonymous == nil {
+		return
 	}
-	var sk *backends.ScramKeys
-	switch h {
-	case sasl.SHA1:
-		sk = a.Credentials.SHA1
-	case sasl.SHA256:
-		sk = a.Credentials.SHA256
-	case sasl.SHA512:
-		sk = a.Credentials.SHA512
-	}
-	if sk == nil {
-		return sasl.ScramKeys{}, false, nil
-	}
-	return sasl.ScramKeys{Salt: sk.Salt, Iterations: sk.Iterations, StoredKey: sk.StoredKey, ServerKey: sk.ServerKey}, true, nil
+	anon := m.Anonymous
+	h.OnSessionClosed(anonymousCleanupPriority, func(_ context.Context, sess *Session) {
+		j := sess.JID()
+		if !anon.Is(j.Localpart()) {
+			return
+		}
+		s.RemoveUser(j.Bare())
+		h.log.Debug("anonymous user removed at logout", "jid", j.Bare().String())
+	})
 }

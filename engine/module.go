@@ -298,6 +298,7 @@ func (s *Server) startModules(factories map[string]ModuleFactory) error {
 	for domain := range s.hosts {
 		h := &Host{srv: s, domain: domain, log: s.log.With("host", domain)}
 		s.hostAPI[domain] = h
+		s.addAuthHooks(h)
 		for _, name := range s.cfg.ModuleNames() {
 			f, ok := factories[name]
 			if !ok {

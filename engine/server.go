@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/engine/authmethods"
 	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/engine/metrics"
 	"github.com/hermod-im/hermod/engine/router"
@@ -65,6 +67,7 @@ type Server struct {
 	hosts         map[string]bool
 	defaultDomain string
 	auth          map[string]*sasl.Authenticator
+	authMethods   map[string]*authmethods.Set // closed when Serve returns
 	store         backends.Store
 	sessions      *router.Table[*conn]
 	workers       *workers
@@ -105,6 +108,7 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
 		cfg:               cfg,
 		hosts:             map[string]bool{},
 		auth:              map[string]*sasl.Authenticator{},
+		authMethods:       map[string]*authmethods.Set{},
 		store:             opts.Store,
 		sessions:          router.New[*conn](),
 		conns:             xsync.NewMap[*conn, struct{}](),
@@ -148,11 +152,13 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
 		return nil, err
 	}
 	for domain := range s.hosts {
-		a, err := newAuthenticator(cfg.AuthFor(domain), domain, s.store, secret)
+		a, methods, err := newAuthenticator(cfg.AuthFor(domain), domain, s.store, secret, log)
 		if err != nil {
+			s.closeAuthMethods()
 			return nil, fmt.Errorf("engine: auth for %s: %w", domain, err)
 		}
 		s.auth[domain] = a
+		s.authMethods[domain] = methods
 	}
 	s.maxAuthFailures = max(cfg.Auth.MaxFailedAttempts, 1)
 	for _, l := range cfg.Listen.C2S {
@@ -190,27 +196,46 @@ func newListener(l config.C2S, lim config.Limits) *listener {
 	}
 }
 
-// newAuthenticator builds the SASL policy of one domain over the internal store, with
-// the mechanisms the operator allows.
-func newAuthenticator(a config.Auth, domain string, store backends.Accounts, secret []byte) (*sasl.Authenticator, error) {
+// newAuthenticator builds the SASL policy of one domain over its configured
+// authentication methods, with the mechanisms the operator allows: SCRAM only when the
+// internal method (stored keys) is listed, PLAIN when any password method is, ANONYMOUS
+// when the anonymous method is (whether or not sasl_mechanisms names it).
+func newAuthenticator(a config.Auth, domain string, store backends.Accounts, secret []byte, log *slog.Logger) (*sasl.Authenticator, *authmethods.Set, error) {
 	var mechs []sasl.Mechanism
 	for _, name := range a.SASLMechanisms {
 		m, ok := sasl.ParseMechanism([]byte(name))
 		if !ok {
-			return nil, fmt.Errorf("unknown SASL mechanism %q", name)
+			return nil, nil, fmt.Errorf("unknown SASL mechanism %q", name)
 		}
 		mechs = append(mechs, m)
 	}
-	return sasl.NewAuthenticator(sasl.Options{
-		Keys:       keyStore{domain: domain, store: store},
-		Hashes:     []sasl.Hash{sasl.SHA256, sasl.SHA1, sasl.SHA512},
+	methods, err := authmethods.New(a, domain, store, secret, log.With("host", domain))
+	if err != nil {
+		return nil, nil, err
+	}
+	if methods.Anonymous != nil && !slices.Contains(mechs, sasl.Anonymous) {
+		mechs = append(mechs, sasl.Anonymous)
+	}
+	o := sasl.Options{
+		Passwords:  methods.Passwords(),
+		Anonymous:  methods.Anonymous != nil,
 		Iterations: a.ScramIterations,
 		Mechanisms: mechs,
 		Secret:     secret,
 		// The operator decides with the listener's tls mode: starttls_required and
 		// direct listeners never see SASL in the clear.
 		PlainWithoutTLS: true,
-	})
+	}
+	if methods.Keys != nil {
+		o.Keys = methods.Keys
+		o.Hashes = []sasl.Hash{sasl.SHA256, sasl.SHA1, sasl.SHA512}
+	}
+	auth, err := sasl.NewAuthenticator(o)
+	if err != nil {
+		_ = methods.Close()
+		return nil, nil, err
+	}
+	return auth, methods, nil
 }
 
 // loadSecret returns the data directory's server secret, creating it on first start.
@@ -240,6 +265,7 @@ func loadSecret(dir string) ([]byte, error) {
 func (s *Server) Serve(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	defer s.cancel()
+	defer s.closeAuthMethods()
 	s.workers = newWorkers(s.cfg.Workers.EffectiveSize(), s.cfg.Workers.Queue)
 	defer s.workers.close()
 	if err := s.startModules(s.factories); err != nil {
@@ -314,6 +340,7 @@ func (s *Server) sweep(done <-chan struct{}) {
 	// A connection is compacted after one to two idleSweeps periods without traffic.
 	const idleSweeps = 5
 	tick := 0
+	trim := newTrimmer()
 	for {
 		select {
 		case <-done:
@@ -334,10 +361,14 @@ func (s *Server) sweep(done <-chan struct{}) {
 					case idleMarked:
 						c.idle.Store(idleCompacted)
 						c.post(c.compact)
+						trim.compacted(now)
 					}
 				}
 				return true
 			})
+			if trim.tick(now) {
+				s.log.Debug("returned free memory to the OS after compacting idle connections")
+			}
 		}
 	}
 }

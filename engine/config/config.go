@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/tls"
 	"log/slog"
+	"reflect"
 	"runtime"
 	"time"
 )
@@ -119,8 +120,9 @@ type Certificate struct {
 
 // Auth is the [auth] table.
 type Auth struct {
-	// Methods are the authentication methods tried in order; "internal" (accounts
-	// in the configured store) is the only one so far.
+	// Methods are the authentication methods tried in order, the first that accepts
+	// the password wins: internal (accounts in the configured store), mysql, http,
+	// jwt, external, anonymous.
 	Methods []string `toml:"methods"`
 	// SASLMechanisms are offered in this order of preference, filtered per
 	// connection (no -PLUS without TLS channel binding).
@@ -130,8 +132,91 @@ type Auth struct {
 	// MaxFailedAttempts is the number of failed SASL attempts before the stream is
 	// closed.
 	MaxFailedAttempts int `toml:"max_failed_attempts"`
+	// MySQL, HTTP, JWT, External and Anonymous configure the methods of those names
+	// ([auth.mysql] ...); a table is read only when its method is listed.
+	MySQL     AuthMySQL     `toml:"mysql"`
+	HTTP      AuthHTTP      `toml:"http"`
+	JWT       AuthJWT       `toml:"jwt"`
+	External  AuthExternal  `toml:"external"`
+	Anonymous AuthAnonymous `toml:"anonymous"`
 	// Host overrides any of the above per host ([auth.host."example.com"]).
 	Host map[string]AuthHost `toml:"host"`
+}
+
+// Password formats of [auth.mysql] password_format.
+const (
+	PasswordPlain  = "plain"  // the column holds the password itself
+	PasswordSHA256 = "sha256" // lowercase or uppercase hex of SHA-256(password)
+	PasswordBcrypt = "bcrypt" // a bcrypt hash ($2a$, $2b$, $2y$)
+	PasswordSCRAM  = "scram"  // RFC 5803 SCRAM-SHA-256$<iter>:<salt>$<stored>:<server>
+)
+
+// AuthMySQL is [auth.mysql]: passwords checked against an existing users table.
+type AuthMySQL struct {
+	// DSN is the go-sql-driver/mysql data source name
+	// ("user:pass@tcp(127.0.0.1:3306)/app").
+	DSN string `toml:"dsn"`
+	// PasswordQuery selects one row whose first column is the stored password; its '?'
+	// placeholders are bound, in order, to QueryArgs.
+	PasswordQuery string `toml:"password_query"`
+	// QueryArgs name the placeholder values: "user" (the localpart), "server" (the
+	// host), "jid" (user@server).
+	QueryArgs []string `toml:"query_args"`
+	// PasswordFormat is one of plain, sha256, bcrypt, scram.
+	PasswordFormat string `toml:"password_format"`
+	// MaxOpenConns and MaxIdleConns size the connection pool.
+	MaxOpenConns int `toml:"max_open_conns"`
+	MaxIdleConns int `toml:"max_idle_conns"`
+	// Timeout bounds one query; past it the login fails with temporary-auth-failure.
+	Timeout Duration `toml:"timeout"`
+}
+
+// AuthHTTP is [auth.http]: a web service in the manner of MongooseIM's http method.
+type AuthHTTP struct {
+	// BaseURL is where /check_password and /user_exists are found.
+	BaseURL string `toml:"base_url"`
+	// Method is "GET" (query parameters) or "POST" (a form body).
+	Method string `toml:"method"`
+	// BasicAuth, "user:password", is sent as HTTP basic authentication when set.
+	BasicAuth string `toml:"basic_auth"`
+	// Timeout bounds one request, connection included.
+	Timeout Duration `toml:"timeout"`
+	// PoolSize is the most connections kept open to the service.
+	PoolSize int `toml:"pool_size"`
+}
+
+// AuthJWT is [auth.jwt]: the password is a signed JSON Web Token.
+type AuthJWT struct {
+	// Algorithm is the only signing algorithm accepted: HS256, HS384, HS512, RS256,
+	// RS384, RS512, ES256, ES384, ES512, PS256, PS384 or PS512.
+	Algorithm string `toml:"algorithm"`
+	// Secret or SecretFile holds the HMAC key (HS*); PublicKeyFile the PEM public key
+	// (RS*, PS*, ES*).
+	Secret        string `toml:"secret"`
+	SecretFile    string `toml:"secret_file"`
+	PublicKeyFile string `toml:"public_key_file"`
+	// UserClaim is the claim that carries the user: its localpart or user@host.
+	UserClaim string `toml:"user_claim"`
+	// Leeway is the clock skew allowed when checking exp and nbf.
+	Leeway Duration `toml:"leeway"`
+}
+
+// AuthExternal is [auth.external]: ejabberd's external authentication protocol.
+type AuthExternal struct {
+	// Program is the executable; Args are its arguments.
+	Program string   `toml:"program"`
+	Args    []string `toml:"args"`
+	// Instances is how many copies of the program run, each answering one request at
+	// a time.
+	Instances int `toml:"instances"`
+	// Timeout bounds one request; a program that does not answer in time is restarted.
+	Timeout Duration `toml:"timeout"`
+}
+
+// AuthAnonymous is [auth.anonymous]: SASL ANONYMOUS with throw-away accounts.
+type AuthAnonymous struct {
+	// Prefix starts every anonymous localpart (lowercase letters, digits, '-', '_').
+	Prefix string `toml:"prefix"`
 }
 
 // AuthHost is an [auth.host."domain"] override; zero fields inherit from [auth].
@@ -140,6 +225,13 @@ type AuthHost struct {
 	SASLMechanisms    []string `toml:"sasl_mechanisms"`
 	ScramIterations   int      `toml:"scram_iterations"`
 	MaxFailedAttempts int      `toml:"max_failed_attempts"`
+	// Method tables: keys set here replace those of [auth.mysql] etc. for this host;
+	// the others are inherited.
+	MySQL     *AuthMySQL     `toml:"mysql"`
+	HTTP      *AuthHTTP      `toml:"http"`
+	JWT       *AuthJWT       `toml:"jwt"`
+	External  *AuthExternal  `toml:"external"`
+	Anonymous *AuthAnonymous `toml:"anonymous"`
 }
 
 // Limits is the [limits] table: bounds on the XML of every stream.
@@ -203,6 +295,18 @@ func Default() *Config {
 			SASLMechanisms:    DefaultSASLMechanisms(),
 			ScramIterations:   4096,
 			MaxFailedAttempts: 3,
+			MySQL: AuthMySQL{
+				PasswordQuery:  "SELECT password FROM users WHERE username = ?",
+				QueryArgs:      []string{"user"},
+				PasswordFormat: PasswordPlain,
+				MaxOpenConns:   10,
+				MaxIdleConns:   10,
+				Timeout:        Dur(5 * time.Second),
+			},
+			HTTP:      AuthHTTP{Method: "GET", Timeout: Dur(5 * time.Second), PoolSize: 20},
+			JWT:       AuthJWT{Algorithm: "HS256", UserClaim: "sub", Leeway: Dur(30 * time.Second)},
+			External:  AuthExternal{Instances: 2, Timeout: Dur(5 * time.Second)},
+			Anonymous: AuthAnonymous{Prefix: "anon-"},
 		},
 		Limits:   Limits{MaxDepth: 32, MaxAttrs: 64, MaxNameLen: 256},
 		Session:  Session{Conflict: ConflictReplace},
@@ -320,7 +424,26 @@ func (c *Config) AuthFor(domain string) Auth {
 	if o.MaxFailedAttempts != 0 {
 		a.MaxFailedAttempts = o.MaxFailedAttempts
 	}
+	overlay(&a.MySQL, o.MySQL)
+	overlay(&a.HTTP, o.HTTP)
+	overlay(&a.JWT, o.JWT)
+	overlay(&a.External, o.External)
+	overlay(&a.Anonymous, o.Anonymous)
 	return a
+}
+
+// overlay copies the non-zero fields of *o (a per-host method table) over dst; a nil
+// o changes nothing.
+func overlay[T any](dst *T, o *T) {
+	if o == nil {
+		return
+	}
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(o).Elem()
+	for i := range s.NumField() {
+		if !s.Field(i).IsZero() {
+			d.Field(i).Set(s.Field(i))
+		}
+	}
 }
 
 // CertificateEntries lists every configured certificate, most specific first:

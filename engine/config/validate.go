@@ -17,7 +17,11 @@ var (
 	c2sTLSModes    = []string{TLSStartTLS, TLSStartTLSRequired, TLSDirect, TLSNone}
 	httpTLSModes   = []string{TLSNone, TLSDirect}
 	tlsVersions    = []string{"1.2", "1.3"}
-	authMethods    = []string{"internal"}
+	authMethods    = []string{"internal", "mysql", "http", "jwt", "external", "anonymous"}
+	passwordFmts   = []string{PasswordPlain, PasswordSHA256, PasswordBcrypt, PasswordSCRAM}
+	mysqlArgs      = []string{"user", "server", "jid"}
+	httpMethods    = []string{"GET", "POST"}
+	jwtAlgorithms  = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"}
 	conflicts      = []string{ConflictReplace, ConflictRefuse}
 	saslMechanisms = []string{
 		"PLAIN", "ANONYMOUS",
@@ -275,6 +279,7 @@ func (c *Config) validateAuth(ec *errs, p path, hosts map[string]bool) {
 		o := a.Host[h]
 		validateAuthFields(ec, hp, o.Methods, o.SASLMechanisms, o.ScramIterations, o.MaxFailedAttempts, true)
 	}
+	c.validateAuthMethods(ec, p, hosts)
 }
 
 // validateAuthFields checks [auth] or an override; in an override, zero values and
