@@ -1,0 +1,129 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/backends/backendtest"
+)
+
+// testDatabase is this package's own database on the shared server.
+const testDatabase = "hermod_t_mysql"
+
+// serverDSN returns the DSN of the test server without a database:
+// HERMOD_TEST_MYSQL_ADDR (default 127.0.0.1:3306), user root, no password.
+func serverDSN() string {
+	addr := os.Getenv("HERMOD_TEST_MYSQL_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:3306"
+	}
+	return fmt.Sprintf("root@tcp(%s)/", addr)
+}
+
+var (
+	setupOnce sync.Once
+	setupErr  error
+)
+
+// testDSN returns the DSN of database db (created if needed) on the test server, or
+// skips t when the server is absent outside CI.
+func testDSN(t testing.TB, db string) string {
+	t.Helper()
+	setupOnce.Do(func() { setupErr = createDatabase(testDatabase) })
+	err := setupErr
+	if err == nil && db != testDatabase {
+		err = createDatabase(db)
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("MariaDB at %s: %v", serverDSN(), err)
+		}
+		t.Skipf("MariaDB at %s is not reachable (%v); CI=true makes this a failure", serverDSN(), err)
+	}
+	return serverDSN() + db
+}
+
+func createDatabase(name string) error {
+	cfg, err := mysql.ParseDSN(serverDSN())
+	if err != nil {
+		return err
+	}
+	cfg.Timeout = 2 * time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"`")
+	return err
+}
+
+// openTest opens a store on the package's database with migrations applied, closed
+// when t ends.
+func openTest(t testing.TB, opts Options) *Store {
+	t.Helper()
+	if opts.DSN == "" {
+		opts.DSN = testDSN(t, testDatabase)
+	}
+	opts.Migrate = true
+	if opts.MaxOpenConns == 0 {
+		opts.MaxOpenConns = 8
+	}
+	s, err := Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	dsn := testDSN(t, testDatabase)
+	open := func(t *testing.T) backends.Store {
+		s, err := Open(context.Background(), Options{DSN: dsn, Migrate: true, MaxOpenConns: 4})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	}
+	backendtest.Run(t, open, backendtest.Reopen(func(t *testing.T, st backends.Store) backends.Store {
+		if err := st.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		return open(t)
+	}))
+}
+
+// TestConformanceUnpipelined runs the suite with the write pipeline disabled and with
+// batches of one row, the two other ways writes reach the server.
+func TestConformanceUnpipelined(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the pipelined run covers the same cases")
+	}
+	dsn := testDSN(t, testDatabase)
+	for name, p := range map[string]PipelineOptions{
+		"Disabled": {Disabled: true},
+		"OneRow":   {MaxBatchRows: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			backendtest.Run(t, func(t *testing.T) backends.Store {
+				s, err := Open(context.Background(), Options{DSN: dsn, Migrate: true, MaxOpenConns: 4, Pipeline: p})
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				return s
+			})
+		})
+	}
+}
