@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hermod-im/hermod/backends"
@@ -37,9 +38,19 @@ type request struct {
 	data any
 	// rows and bytes are the request's share of a batch.
 	rows, bytes int
-	err         error
-	done        chan struct{}
+	// state moves once from queued to taken (the writer includes the request in a
+	// transaction) or to abandoned (the caller's context ended first: it is never
+	// written).
+	state atomic.Int32
+	err   error
+	done  chan struct{}
 }
+
+const (
+	queued int32 = iota
+	taken
+	abandoned
+)
 
 // pipeline is the queue and its writer goroutine.
 type pipeline struct {
@@ -66,9 +77,10 @@ func newPipeline(s *Store) *pipeline {
 }
 
 // submit hands data to the pipeline (or, when it is disabled, writes it in a
-// transaction of its own) and returns once it is committed or failed. It returns early
-// with ctx's error only while the request still waits for room in the queue: once
-// queued, a write is answered by its transaction. Any goroutine may call it.
+// transaction of its own) and returns once it is committed or failed. When ctx ends
+// before the writer took the request into a transaction, submit returns ctx's error at
+// once and the request is never written; once taken, the call waits for the commit, so
+// that an error never hides a write. Any goroutine may call it.
 func (s *Store) submit(ctx context.Context, k writeKind, data any, rows, bytes int) error {
 	r := &request{ctx: ctx, kind: k, data: data, rows: rows, bytes: bytes}
 	if s.opts.Pipeline.Disabled {
@@ -93,7 +105,14 @@ func (p *pipeline) submit(ctx context.Context, r *request) error {
 		p.mu.RUnlock()
 		return ctx.Err()
 	}
-	<-r.done
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		<-r.done
+	}
 	return r.err
 }
 
@@ -170,16 +189,18 @@ func (p *pipeline) run() {
 }
 
 // flush commits batch in one transaction and answers its requests. Requests whose
-// caller gave up before the transaction began are answered with their context's error
-// and not written. When the transaction fails for a reason other than the server's
+// caller gave up before the transaction began are not written. When the transaction fails for a reason other than the server's
 // unavailability, each request is retried alone, so that one bad request does not fail
 // the others.
 func (p *pipeline) flush(batch []*request) {
 	s := p.s
 	live := batch[:0:0]
 	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.err = err
+		if r.ctx.Err() != nil {
+			r.state.CompareAndSwap(queued, abandoned)
+		}
+		if !r.state.CompareAndSwap(queued, taken) {
+			r.err = r.ctx.Err()
 			close(r.done)
 			continue
 		}
