@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+var trimSink [][]byte
+
+func TestTrimmerPolicy(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	tr := newTrimmer()
+	if tr.tick(t0.Add(time.Hour)) {
+		t.Fatal("trimmed without a compaction")
+	}
+	tr.compacted(t0)
+	tr.compacted(t0.Add(time.Second)) // a later round does not push the trim back
+	if tr.tick(t0.Add(trimDelay - time.Millisecond)) {
+		t.Fatal("trimmed before the compactions could run")
+	}
+
+	// Free heap: garbage the next collection frees but the runtime keeps.
+	for range 64 {
+		trimSink = append(trimSink, make([]byte, 1<<20))
+	}
+	trimSink = nil
+	runtime.GC()
+	if !tr.tick(t0.Add(trimDelay)) {
+		t.Fatal("no trim with 64 MiB free")
+	}
+	if tr.tick(t0.Add(trimDelay + time.Second)) {
+		t.Fatal("trimmed twice without a new compaction")
+	}
+	tr.compacted(t0.Add(10 * time.Second))
+	if tr.tick(t0.Add(10*time.Second + trimDelay)) {
+		t.Fatal("trimmed again within trimInterval")
+	}
+	// The request stays pending until the interval has passed.
+	for range 64 {
+		trimSink = append(trimSink, make([]byte, 1<<20))
+	}
+	trimSink = nil
+	runtime.GC()
+	if !tr.tick(t0.Add(trimDelay + trimInterval)) {
+		t.Fatal("pending trim dropped")
+	}
+}
+
+func TestTrimmerSkipsWhenLittleIsFree(t *testing.T) {
+	tr := newTrimmer()
+	t0 := time.Unix(1_000_000, 0)
+	debug.FreeOSMemory()
+	tr.compacted(t0)
+	if tr.tick(t0.Add(trimDelay)) {
+		t.Fatal("trimmed with almost nothing free")
+	}
+}
