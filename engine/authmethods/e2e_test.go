@@ -1,0 +1,254 @@
+package authmethods_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	msasl "mellium.im/sasl"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+
+	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/engine/config"
+	"github.com/hermod-im/hermod/engine/enginetest"
+	"github.com/hermod-im/hermod/modules/presence"
+	"github.com/hermod-im/hermod/modules/roster"
+)
+
+// passwordService answers check_password for alice@localhost with "secret"; delay
+// holds each answer.
+func passwordService(t *testing.T, delay time.Duration) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		q := r.URL.Query()
+		ok := r.URL.Path == "/check_password" && q.Get("user") == "alice" && q.Get("server") == "localhost" && q.Get("pass") == "secret"
+		if ok {
+			_, _ = w.Write([]byte("true"))
+			return
+		}
+		_, _ = w.Write([]byte("false"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func withMethods(methods ...string) func(*config.Config) {
+	return func(c *config.Config) { c.Auth.Methods = methods }
+}
+
+// melliumLogin logs user in with PLAIN over STARTTLS using mellium.im/xmpp.
+func melliumLogin(t *testing.T, ts *enginetest.Server, user, password string) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := net.DialTimeout("tcp", ts.C2S, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	s, err := xmpp.NewClientSession(ctx, jid.MustParse(user+"@localhost"), conn,
+		xmpp.StartTLS(enginetest.ClientTLS()), xmpp.SASL("", password, msasl.Plain), xmpp.BindResource())
+	if err != nil {
+		return err
+	}
+	if got := s.LocalAddr().Bare().String(); got != user+"@localhost" {
+		t.Errorf("bound as %s", got)
+	}
+	return s.Close()
+}
+
+// features returns the mechanisms advertised on the plain listener.
+func mechanisms(t *testing.T, ts *enginetest.Server) []string {
+	rc := enginetest.DialRaw(t, ts.Plain)
+	rc.Send(enginetest.StreamOpen)
+	f := rc.ReadUntil("</stream:features>")
+	var out []string
+	for _, m := range regexp.MustCompile(`<mechanism>([^<]+)</mechanism>`).FindAllStringSubmatch(f, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func TestLoginHTTP(t *testing.T) {
+	svc := passwordService(t, 0)
+	ts := enginetest.Start(t, enginetest.WithConfig(func(c *config.Config) {
+		c.Auth.Methods = []string{"http"}
+		c.Auth.HTTP.BaseURL = svc.URL
+	}))
+	if got := strings.Join(mechanisms(t, ts), " "); got != "PLAIN" {
+		t.Errorf("mechanisms with http only: %q, want PLAIN", got)
+	}
+	if err := melliumLogin(t, ts, "alice", "secret"); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := melliumLogin(t, ts, "alice", "wrong"); err == nil {
+		t.Fatal("login with a wrong password succeeded")
+	}
+}
+
+func TestLoginJWT(t *testing.T) {
+	const secret = "an HMAC secret of at least 32 bytes!"
+	ts := enginetest.Start(t, enginetest.WithConfig(func(c *config.Config) {
+		c.Auth.Methods = []string{"internal", "jwt"}
+		c.Auth.JWT.Secret = secret
+	}))
+	ts.AddUser("bob", "pw")
+	if got := mechanisms(t, ts); len(got) < 2 || !strings.HasPrefix(got[0], "SCRAM-") {
+		t.Errorf("mechanisms with internal and jwt: %q, want SCRAM first", got)
+	}
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(time.Minute).Unix()}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := melliumLogin(t, ts, "alice", token); err != nil {
+		t.Fatalf("login with a token: %v", err)
+	}
+	if err := melliumLogin(t, ts, "bob", token); err == nil {
+		t.Fatal("alice's token logged bob in")
+	}
+	if err := melliumLogin(t, ts, "bob", "pw"); err != nil {
+		t.Fatalf("internal login beside jwt: %v", err)
+	}
+}
+
+func TestLoginExternal(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3 is needed")
+		}
+		t.Skip("python3 not found")
+	}
+	script := filepath.Join(t.TempDir(), "auth.py")
+	err = os.WriteFile(script, []byte(`import struct, sys
+while True:
+    h = sys.stdin.buffer.read(2)
+    if len(h) < 2: sys.exit(0)
+    req = sys.stdin.buffer.read(struct.unpack(">H", h)[0]).decode()
+    ok = req == "auth:alice:localhost:secret" or req == "isuser:alice:localhost"
+    sys.stdout.buffer.write(struct.pack(">HH", 2, int(ok)))
+    sys.stdout.buffer.flush()
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := enginetest.Start(t, enginetest.WithConfig(func(c *config.Config) {
+		c.Auth.Methods = []string{"external"}
+		c.Auth.External.Program = py
+		c.Auth.External.Args = []string{script}
+	}))
+	if err := melliumLogin(t, ts, "alice", "secret"); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := melliumLogin(t, ts, "alice", "nope"); err == nil {
+		t.Fatal("login with a wrong password succeeded")
+	}
+}
+
+// A method that does not answer in time fails the login with temporary-auth-failure
+// soon after its timeout; the stream stays usable.
+func TestLoginTimeout(t *testing.T) {
+	svc := passwordService(t, 10*time.Second)
+	ts := enginetest.Start(t, enginetest.WithConfig(func(c *config.Config) {
+		c.Auth.Methods = []string{"http"}
+		c.Auth.HTTP.BaseURL = svc.URL
+		c.Auth.HTTP.Timeout = config.Dur(300 * time.Millisecond)
+	}))
+	rc := enginetest.DialRaw(t, ts.Plain)
+	rc.Send(enginetest.StreamOpen)
+	rc.ReadUntil("</stream:features>")
+	rc.Buf.Reset()
+	start := time.Now()
+	rc.Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + base64.StdEncoding.EncodeToString([]byte("\x00alice\x00secret")) + "</auth>")
+	got := rc.ReadUntil("</failure>")
+	if !strings.Contains(got, "<temporary-auth-failure/>") {
+		t.Errorf("answer %q, want temporary-auth-failure", got)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("failure after %v with a 300ms timeout", d)
+	}
+}
+
+// An ANONYMOUS login gets a fresh JID; what it stored (a roster item) is gone once
+// its session ends.
+func TestLoginAnonymous(t *testing.T) {
+	ts := enginetest.Start(t,
+		enginetest.WithConfig(withMethods("internal", "anonymous")),
+		enginetest.WithModule(roster.Name, roster.New, nil),
+		enginetest.WithModule(presence.Name, presence.New, nil))
+	if got := mechanisms(t, ts); !contains(got, "ANONYMOUS") || !contains(got, "SCRAM-SHA-256") {
+		t.Errorf("mechanisms: %q", got)
+	}
+	rosters := ts.Store.(backends.Rosters)
+	login := func() (*enginetest.Raw, jid.JID) {
+		rc := enginetest.DialRaw(t, ts.Plain)
+		rc.Send(enginetest.StreamOpen)
+		rc.ReadUntil("</stream:features>")
+		rc.Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'>=</auth>")
+		rc.ReadUntil("<success")
+		rc.Buf.Reset()
+		rc.Send(enginetest.StreamOpen)
+		rc.ReadUntil("</stream:features>")
+		rc.Send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
+		res := rc.ReadUntil("</iq>")
+		m := regexp.MustCompile(`<jid>([^<]+)</jid>`).FindStringSubmatch(res)
+		if m == nil {
+			t.Fatalf("bind result %q", res)
+		}
+		rc.Buf.Reset()
+		return rc, jid.MustParse(m[1])
+	}
+	rc, j := login()
+	_, j2 := login()
+	if !strings.HasPrefix(j.Localpart(), "anon-") || j.Domainpart() != "localhost" || j.Bare().Equal(j2.Bare()) {
+		t.Fatalf("anonymous JIDs %s and %s", j, j2)
+	}
+	rc.Send("<iq type='set' id='r1'><query xmlns='jabber:iq:roster'><item jid='friend@localhost' name='F'/></query></iq>")
+	rc.ReadUntil("id='r1'")
+	items, _, err := rosters.Roster(context.Background(), "localhost", j.Localpart())
+	if err != nil || len(items) != 1 {
+		t.Fatalf("roster while online: %v, %v", items, err)
+	}
+	// The name cannot be logged into with a password, even if someone knows it.
+	if err := melliumLogin(t, ts, j.Localpart(), "anything"); err == nil {
+		t.Error("password login as an anonymous user succeeded")
+	}
+	rc.Send("</stream:stream>")
+	rc.ReadAll()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		items, _, err = rosters.Roster(context.Background(), "localhost", j.Localpart())
+		if err == nil && len(items) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("roster 5 s after logout: %v, %v", items, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
