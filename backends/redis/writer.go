@@ -1,0 +1,205 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/hermod-im/hermod/backends"
+)
+
+// shard is one writer's queue. A user's writes always go to the same shard, so they
+// reach the server in the order they were made.
+type shard struct {
+	q chan *op
+}
+
+// op is one queued Register or Unregister.
+type op struct {
+	unregister bool
+	userKey    string
+	idxKey     string
+	resource   string
+	arg        string // the encoded entry (register) or the node followed by '|' (unregister)
+	member     string
+	node       string
+	desc       string
+	done       chan error // buffered: the writer never blocks on a caller that left
+}
+
+// Register implements backends.Sessions.
+func (r *Registry) Register(ctx context.Context, s backends.Session) error {
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("redis: register %s@%s/%s: %w", s.User, s.Domain, s.Resource, err)
+	}
+	if s.Since.IsZero() {
+		s.Since = time.Now()
+	}
+	return r.enqueue(ctx, &op{
+		userKey:  r.keys.user(s.Domain, s.User),
+		idxKey:   r.keys.idx + s.Node,
+		resource: s.Resource,
+		arg:      encodeEntry(&s),
+		member:   member(s.Domain, s.User, s.Resource),
+		node:     s.Node,
+		desc:     "register " + s.User + "@" + s.Domain + "/" + s.Resource,
+	})
+}
+
+// Unregister implements backends.Sessions.
+func (r *Registry) Unregister(ctx context.Context, domain, user, resource, node string) error {
+	s := backends.Session{Domain: domain, User: user, Resource: resource, Node: node}
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("redis: unregister %s@%s/%s: %w", user, domain, resource, err)
+	}
+	return r.enqueue(ctx, &op{
+		unregister: true,
+		userKey:    r.keys.user(domain, user),
+		idxKey:     r.keys.idx + node,
+		resource:   resource,
+		arg:        node + "|",
+		member:     member(domain, user, resource),
+		node:       node,
+		desc:       "unregister " + user + "@" + domain + "/" + resource,
+	})
+}
+
+// shardSeed spreads users over shards; fixed per process, which is all ordering needs.
+var shardSeed = maphash.MakeSeed()
+
+// enqueue hands o to its shard's writer and waits for the outcome, or for ctx.
+func (r *Registry) enqueue(ctx context.Context, o *op) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redis: %s: %w", o.desc, err)
+	}
+	if err := r.health.admit(o.desc); err != nil {
+		return err
+	}
+	o.done = make(chan error, 1)
+	sh := r.shards[maphash.String(shardSeed, o.userKey)%uint64(len(r.shards))]
+	select {
+	case <-r.closing:
+		return fmt.Errorf("redis: %s: %w", o.desc, backends.ErrClosed)
+	default:
+	}
+	select {
+	case sh.q <- o:
+	case <-ctx.Done():
+		return fmt.Errorf("redis: %s: waiting for the queue: %w", o.desc, ctx.Err())
+	case <-r.closing:
+		return fmt.Errorf("redis: %s: %w", o.desc, backends.ErrClosed)
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("redis: %s: queued, outcome unknown: %w", o.desc, ctx.Err())
+	case <-r.stopped:
+		select {
+		case err := <-o.done:
+			return err
+		default: // queued after the writers' last look
+			return fmt.Errorf("redis: %s: %w", o.desc, backends.ErrClosed)
+		}
+	}
+}
+
+// write is a shard's writer goroutine: it sends whatever is queued, up to MaxBatch, as
+// one pipeline, until Close; then it finishes what is queued and exits.
+func (r *Registry) write(sh *shard) {
+	defer r.writers.Done()
+	batch := make([]*op, 0, r.opts.MaxBatch)
+	for {
+		select {
+		case o := <-sh.q:
+			batch = append(batch[:0], o)
+		case <-r.closing:
+			r.drain(sh, batch)
+			return
+		}
+	fill:
+		for len(batch) < r.opts.MaxBatch {
+			select {
+			case o := <-sh.q:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		r.flush(batch)
+	}
+}
+
+// drain flushes what is left in sh's queue after Close. An op queued after the last
+// look is answered ErrClosed by enqueue, once the writers have stopped.
+func (r *Registry) drain(sh *shard, batch []*op) {
+	for {
+		batch = batch[:0]
+	fill:
+		for len(batch) < r.opts.MaxBatch {
+			select {
+			case o := <-sh.q:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		if len(batch) == 0 {
+			return
+		}
+		r.flush(batch)
+	}
+}
+
+// flush sends batch in one pipeline and answers every op.
+func (r *Registry) flush(batch []*op) {
+	desc := fmt.Sprintf("%d writes", len(batch))
+	if err := r.health.admit(desc); err != nil {
+		answer(batch, func(o *op) error { return fmt.Errorf("redis: %s: %w", o.desc, err) })
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+	defer cancel()
+	cmds, err := r.pipeline(ctx, batch)
+	if goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		// The server lost its script cache (a restart): load the scripts and send again;
+		// the scripts are idempotent, so writes that did run are not harmed.
+		if err = registerScript.Load(ctx, r.c).Err(); err == nil {
+			if err = unregisterScript.Load(ctx, r.c).Err(); err == nil {
+				cmds, err = r.pipeline(ctx, batch)
+			}
+		}
+	}
+	err = classify(context.Background(), desc, err)
+	r.health.record(err)
+	if len(cmds) != len(batch) { // the pipeline failed before it queued anything
+		answer(batch, func(o *op) error { return fmt.Errorf("redis: %s: %w", o.desc, err) })
+		return
+	}
+	for i, o := range batch {
+		o.done <- classify(context.Background(), o.desc, cmds[i].Err())
+	}
+}
+
+// pipeline sends the scripts of batch in one round trip.
+func (r *Registry) pipeline(ctx context.Context, batch []*op) ([]goredis.Cmder, error) {
+	return r.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, o := range batch {
+			if o.unregister {
+				unregisterScript.EvalSha(ctx, p, []string{o.userKey, o.idxKey}, o.resource, o.arg, o.member)
+			} else {
+				registerScript.EvalSha(ctx, p, []string{o.userKey, o.idxKey}, o.resource, o.arg, o.member, o.node, r.keys.idx)
+			}
+		}
+		return nil
+	})
+}
+
+func answer(batch []*op, fn func(*op) error) {
+	for _, o := range batch {
+		o.done <- fn(o)
+	}
+}
