@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 //go:embed migrations/*.sql
@@ -174,6 +175,11 @@ func appliedVersions(ctx context.Context, conn *sql.Conn) (map[string]bool, erro
 	return done, nil
 }
 
+// trimEnd drops the terminating semicolons and spaces of a statement.
+func trimEnd(stmt string) string {
+	return strings.TrimRightFunc(stmt, func(r rune) bool { return r == ';' || unicode.IsSpace(r) })
+}
+
 // splitStatements cuts a migration file into statements: they end with ';' at the end
 // of a line; lines that start with "--" are comments. A ';' inside a line (in a string
 // or a comment) does not end a statement, so migration files keep each terminating ';'
@@ -188,14 +194,14 @@ func splitStatements(src string) []string {
 		}
 		cur.WriteString(line)
 		if strings.HasSuffix(trimmed, ";") {
-			stmt := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")
+			stmt := trimEnd(cur.String())
 			if strings.TrimSpace(stmt) != "" {
 				out = append(out, stmt)
 			}
 			cur.Reset()
 		}
 	}
-	if stmt := strings.TrimSpace(cur.String()); stmt != "" {
+	if stmt := trimEnd(cur.String()); strings.TrimSpace(stmt) != "" {
 		out = append(out, stmt)
 	}
 	return out

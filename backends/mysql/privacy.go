@@ -55,6 +55,9 @@ func decodeItems(b []byte) ([]backends.PrivacyItem, error) {
 		if len(b) < 9 {
 			return nil, fmt.Errorf("%w: truncated item", errCorrupt)
 		}
+		if b[1] > 1 {
+			return nil, fmt.Errorf("%w: flags %#x", errCorrupt, b[1])
+		}
 		it := backends.PrivacyItem{
 			Type:    backends.PrivacyItemType(b[0]),
 			Deny:    b[1]&1 != 0,
