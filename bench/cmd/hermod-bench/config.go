@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,6 +46,31 @@ type config struct {
 	timeout, loginTimout time.Duration
 	drain                time.Duration
 	closeWait            time.Duration
+
+	interval time.Duration // time-series sampling
+	csvPath  string        // time-series CSV ("" after parse: none)
+	progress bool
+
+	// max-message-rate
+	stepStart, stepBy float64
+	stepDuration      time.Duration
+	p99Bound          time.Duration
+	lossBound         float64
+	maxSteps          int
+
+	// presence
+	roster           int
+	provision        bool
+	provisionRate    float64
+	provisionTimeout time.Duration
+
+	// muc
+	roomSize   int
+	mucService string
+
+	// --profile
+	profileURL  string
+	profileSecs int
 }
 
 func parseConfig(cmd string, args []string) (*config, error) {
@@ -64,12 +90,12 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	mech := fs.String("mech", "PLAIN", "SASL mechanism: PLAIN or SCRAM-SHA-256")
 	fs.Float64Var(&c.rate, "rate", 1000, "session arrivals per second while logging in (over all shards)")
 	fs.IntVar(&c.rampConc, "ramp-concurrency", 64, "logins in flight per shard while ramping up")
-	fs.StringVar(&c.scenario, "scenario", "idle", "idle, login or messages")
+	fs.StringVar(&c.scenario, "scenario", "idle", "idle (alias max-users), login, messages, max-message-rate, presence or muc")
 	fs.DurationVar(&c.settle, "settle", 10*time.Second, "idle: wait after the last login before sampling")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "login, messages: measurement window")
 	fs.IntVar(&c.concurrency, "concurrency", 32, "login: concurrent login cycles per shard")
 	fs.IntVar(&c.loginUsers, "login-users", 1000, "login: accounts cycled through (split over shards)")
-	fs.Float64Var(&c.msgRate, "msg-rate", 0, "messages: total messages per second (0: closed loop with --window in flight)")
+	fs.Float64Var(&c.msgRate, "msg-rate", 0, "messages: total messages per second (0: closed loop with --window in flight); presence: presence changes per second (default 100); muc: groupchat messages per second (default 100)")
 	fs.IntVar(&c.window, "window", 1000, "messages: messages in flight per shard in the closed loop")
 	fs.IntVar(&c.senders, "senders", 2, "messages: sending goroutines per shard")
 	fs.StringVar(&c.resource, "resource", "hb", "resource to bind (idle, messages)")
@@ -82,8 +108,28 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	fs.DurationVar(&c.loginTimout, "login-timeout", 30*time.Second, "bound on one login")
 	fs.DurationVar(&c.closeWait, "close-wait", 2*time.Second, "login: how long a cycle waits for the server to close its stream (0: reset at once after </stream:stream>)")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "messages: wait for messages in flight after the window")
+	fs.DurationVar(&c.interval, "interval", time.Second, "time-series sampling interval (progress line, CSV, charts)")
+	fs.StringVar(&c.csvPath, "csv", "auto", "time-series CSV; charts (PNG) and profiles are written beside it. auto: ./hermod-bench-<label|scenario>-<UTC time>.csv; none: no CSV, no charts")
+	fs.BoolVar(&c.progress, "progress", true, "print a progress line every --interval")
+	fs.Float64Var(&c.stepStart, "step-start", 1000, "max-message-rate: total rate of the first step (messages/s)")
+	fs.Float64Var(&c.stepBy, "step", 1000, "max-message-rate: rate added at each step")
+	fs.DurationVar(&c.stepDuration, "step-duration", 10*time.Second, "max-message-rate: length of each step")
+	fs.DurationVar(&c.p99Bound, "p99-bound", 5*time.Millisecond, "max-message-rate: a step whose p99 latency exceeds this fails")
+	fs.Float64Var(&c.lossBound, "loss-bound", 0, "max-message-rate: a step losing more than this fraction of its messages fails")
+	fs.IntVar(&c.maxSteps, "max-steps", 30, "max-message-rate: bound on the number of steps")
+	fs.IntVar(&c.roster, "roster", 10, "presence: contacts per user (even; ring neighbours i±1..i±roster/2, mutual subscriptions)")
+	fs.BoolVar(&c.provision, "provision", true, "presence: create the rosters over XMPP (subscribe, auto-approve) before measuring; false if they exist already")
+	fs.Float64Var(&c.provisionRate, "provision-rate", 5000, "presence: subscription requests per second while provisioning (over all shards)")
+	fs.DurationVar(&c.provisionTimeout, "provision-timeout", 60*time.Second, "presence: bound on provisioning")
+	fs.IntVar(&c.roomSize, "room-size", 10, "muc: occupants per room (users PREFIX<first>.. fill rooms in order)")
+	fs.StringVar(&c.mucService, "muc-service", "", "muc: the MUC service JID (empty: found by service discovery on --domain)")
+	fs.StringVar(&c.profileURL, "profile", "", "base URL of the server's /debug/pprof (e.g. http://127.0.0.1:28088): fetch a CPU profile during the measured phase and a heap profile at its end, saved beside the CSV")
+	fs.IntVar(&c.profileSecs, "profile-seconds", 0, "--profile: CPU profile length (0: the measured phase, at most 60 s)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if c.scenario == "max-users" {
+		c.scenario = "idle"
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -110,9 +156,28 @@ func parseConfig(cmd string, args []string) (*config, error) {
 		return nil, fmt.Errorf("--server %s: loopback targets only", c.server)
 	}
 	switch c.scenario {
-	case "idle", "login", "messages":
+	case "idle", "login", "messages", "max-message-rate":
+	case "presence", "muc":
+		if c.msgRate == 0 {
+			c.msgRate = 100
+		}
 	default:
-		return nil, fmt.Errorf("--scenario %q: idle, login or messages", c.scenario)
+		return nil, fmt.Errorf("--scenario %q: idle (max-users), login, messages, max-message-rate, presence or muc", c.scenario)
+	}
+	if c.interval < 100*time.Millisecond || c.stepStart <= 0 || c.stepBy < 0 || c.stepDuration <= 0 || c.p99Bound <= 0 ||
+		c.lossBound < 0 || c.lossBound >= 1 || c.maxSteps < 1 || c.roster < 0 || c.provisionRate <= 0 || c.roomSize < 2 || c.profileSecs < 0 {
+		return nil, errors.New("--interval (at least 100ms), step, roster, room and profile settings must be positive (--loss-bound a fraction below 1)")
+	}
+	if c.roster%2 == 1 {
+		return nil, fmt.Errorf("--roster %d: an even number (ring neighbours on both sides)", c.roster)
+	}
+	if c.scenario == "presence" && c.roster >= c.n {
+		return nil, fmt.Errorf("--roster %d: fewer contacts than users (--n %d)", c.roster, c.n)
+	}
+	if c.profileURL != "" {
+		if err := checkLoopbackURL(c.profileURL); err != nil {
+			return nil, fmt.Errorf("--profile: %w", err)
+		}
 	}
 	if c.shards < 1 || c.n < 1 || c.rate <= 0 || c.rampConc < 1 || c.concurrency < 1 || c.loginUsers < 1 ||
 		c.window < 1 || c.senders < 1 || c.msgRate < 0 || c.duration <= 0 || c.timeout <= 0 {
@@ -163,6 +228,11 @@ func (c *config) stages() []int { return append(append([]int(nil), c.checkpoints
 func (c *config) share(i, total int) int {
 	lo, hi := c.span(i, total)
 	return hi - lo
+}
+
+// login logs account user in from src over the configured transport.
+func (c *config) login(ctx context.Context, o *client.Options, src net.IP, user string) (*client.Conn, error) {
+	return client.Login(ctx, o, src, user, c.password)
 }
 
 // user returns the local part of account i.

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hermod-im/hermod/bench/procstat"
@@ -63,14 +64,16 @@ type driver struct {
 	cfg      *config
 	pid      int
 	port     int
+	mu       sync.Mutex // children, for the sampler goroutine
 	children []*child
 	events   chan shardEvent
+	series   *series
 }
 
 func drive(ctx context.Context, cfg *config, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	d := &driver{cfg: cfg, pid: cfg.serverPID, events: make(chan shardEvent, 16*cfg.shards)}
+	d := &driver{cfg: cfg, pid: cfg.serverPID, events: make(chan shardEvent, 16*cfg.shards), series: newSeries(cfg.shards)}
 	if cfg.serverPIDFile != "" {
 		b, err := os.ReadFile(cfg.serverPIDFile)
 		if err != nil {
@@ -85,6 +88,7 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 	}
 	_, port, _ := net.SplitHostPort(cfg.server)
 	d.port, _ = strconv.Atoi(port)
+	csvPath := cfg.resultCSV(time.Now())
 
 	before, err := d.sample()
 	if err != nil {
@@ -94,6 +98,20 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 		return err
 	}
 	defer d.kill()
+	sctx, stopSampler := context.WithCancel(ctx)
+	samplerDone := make(chan struct{})
+	go func() {
+		defer close(samplerDone)
+		var w io.Writer
+		if cfg.progress {
+			w = os.Stderr
+		}
+		d.runSampler(sctx, cfg.interval, w)
+	}()
+	defer func() {
+		stopSampler()
+		<-samplerDone
+	}()
 	rep := &report{Label: cfg.label, Scenario: cfg.scenario, Server: cfg.server, ServerPID: d.pid, StartTLS: cfg.startTLS,
 		Mech: string(cfg.mech), N: cfg.n, Shards: cfg.shards, Started: before.At, Before: before}
 	ready, err := d.collect(ctx, "ready")
@@ -103,51 +121,30 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 	rep.addReady(ready)
 	fmt.Fprintf(os.Stderr, "hermod-bench: %d shards ready: %d connected, %d failed in %.1f s\n",
 		cfg.shards, rep.Connect.OK, rep.Connect.Failed, rep.Connect.Secs)
+	var prof *profiler
+	if cfg.profileURL != "" {
+		prof = newProfiler(cfg.profileURL, profilePrefix(csvPath, cfg, before.At), cfg.profileSecs)
+	}
 
 	switch cfg.scenario {
 	case "idle":
-		for k, target := range cfg.stages() {
-			if k > 0 {
-				if err := d.broadcast(cmdNext); err != nil {
-					return err
-				}
-				if ready, err = d.collect(ctx, "ready"); err != nil {
-					return err
-				}
-				rep.addReady(ready)
-				fmt.Fprintf(os.Stderr, "hermod-bench: stage %d ready: %d connected, %d failed\n", k, rep.Connect.OK, rep.Connect.Failed)
-			}
-			st := &idleFigures{Target: target, Connected: rep.Connect.OK, Failed: rep.Connect.Failed, ConnectSecs: rep.stageSecs(ready)}
-			if err := sleep(ctx, cfg.settle); err != nil {
-				return err
-			}
-			if st.After, err = d.sample(); err != nil {
-				return err
-			}
-			if cfg.gcURL != "" {
-				if err := get(ctx, cfg.gcURL); err != nil {
-					return err
-				}
-				s, err := d.sample()
-				if err != nil {
-					return err
-				}
-				st.AfterGC = &s
-			}
-			rep.Idle = append(rep.Idle, st)
-		}
-		if err := d.broadcast(cmdVerify); err != nil {
+		if err := d.idle(ctx, rep, ready, prof); err != nil {
 			return err
 		}
-		verified, err := d.collect(ctx, "verified")
-		if err != nil {
+	case "max-message-rate":
+		if err := d.steps(ctx, rep, prof, csvPath); err != nil {
 			return err
 		}
-		rep.addVerified(verified)
-		rep.After = rep.Idle[len(rep.Idle)-1].After
 	default:
+		if err := d.prepare(ctx, rep); err != nil {
+			return err
+		}
 		if rep.Start, err = d.sample(); err != nil {
 			return err
+		}
+		d.series.setPhase("run", cfg.msgRate)
+		if prof != nil {
+			prof.start(ctx, cfg.duration)
 		}
 		if err := d.broadcast(cmdGo); err != nil {
 			return err
@@ -163,11 +160,31 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 			return err
 		}
 	}
+	d.series.setPhase("end", 0)
+	if prof != nil {
+		if err := prof.finish(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "hermod-bench: %v\n", err)
+		}
+		rep.Profiles = prof.files
+	}
 	if err := d.broadcast(cmdStop); err != nil {
 		return err
 	}
 	if err := d.wait(ctx); err != nil {
 		return err
+	}
+	stopSampler()
+	<-samplerDone
+	if csvPath != "" {
+		if err := writeCSV(csvPath, csvHeader, seriesRecords(d.series.snapshot())); err != nil {
+			return err
+		}
+		rep.CSV = csvPath
+		charts, err := plotCSV(csvPath, strings.TrimSpace(cfg.label+" "+cfg.scenario))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "hermod-bench: charts: %v\n", err)
+		}
+		rep.Charts = charts
 	}
 	rep.finish()
 	rep.print(os.Stdout)
@@ -177,6 +194,106 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 		}
 	}
 	return nil
+}
+
+// idle holds the sessions stage by stage, samples each stage, then has the shards
+// prove every session alive.
+func (d *driver) idle(ctx context.Context, rep *report, ready []event, prof *profiler) error {
+	cfg := d.cfg
+	var err error
+	for k, target := range cfg.stages() {
+		if k > 0 {
+			d.series.setPhase("ramp", 0)
+			if err := d.broadcast(cmdNext); err != nil {
+				return err
+			}
+			if ready, err = d.collect(ctx, "ready"); err != nil {
+				return err
+			}
+			rep.addReady(ready)
+			fmt.Fprintf(os.Stderr, "hermod-bench: stage %d ready: %d connected, %d failed\n", k, rep.Connect.OK, rep.Connect.Failed)
+		}
+		d.series.setPhase("hold", 0)
+		if prof != nil && k == len(cfg.stages())-1 {
+			prof.start(ctx, cfg.settle)
+		}
+		st := &idleFigures{Target: target, Connected: rep.Connect.OK, Failed: rep.Connect.Failed, ConnectSecs: rep.stageSecs(ready)}
+		if err := sleep(ctx, cfg.settle); err != nil {
+			return err
+		}
+		if st.After, err = d.sample(); err != nil {
+			return err
+		}
+		if cfg.gcURL != "" {
+			if err := get(ctx, cfg.gcURL); err != nil {
+				return err
+			}
+			s, err := d.sample()
+			if err != nil {
+				return err
+			}
+			st.AfterGC = &s
+		}
+		rep.Idle = append(rep.Idle, st)
+	}
+	d.series.setPhase("verify", 0)
+	if err := d.broadcast(cmdVerify); err != nil {
+		return err
+	}
+	verified, err := d.collect(ctx, "verified")
+	if err != nil {
+		return err
+	}
+	rep.addVerified(verified)
+	rep.After = rep.Idle[len(rep.Idle)-1].After
+	return nil
+}
+
+// prepare runs the set-up phases of a scenario between login and "go": roster
+// provisioning (presence), room joins (muc).
+func (d *driver) prepare(ctx context.Context, rep *report) error {
+	switch d.cfg.scenario {
+	case "presence":
+		return d.provisionRosters(ctx, rep)
+	case "muc":
+		return d.joinRooms(ctx, rep)
+	}
+	return nil
+}
+
+// resultCSV returns the time-series CSV path of a run starting at t ("" for none).
+func (c *config) resultCSV(t time.Time) string {
+	switch c.csvPath {
+	case "none", "":
+		return ""
+	case "auto":
+		name := c.label
+		if name == "" {
+			name = c.scenario
+		}
+		name = strings.Map(func(r rune) rune {
+			if r == '/' || r == ' ' {
+				return '_'
+			}
+			return r
+		}, name)
+		return fmt.Sprintf("hermod-bench-%s-%s.csv", name, t.UTC().Format("20060102T150405Z"))
+	}
+	return c.csvPath
+}
+
+// profilePrefix is where profiles go: beside the CSV, or in the working directory.
+func profilePrefix(csvPath string, c *config, t time.Time) string {
+	if csvPath != "" {
+		return strings.TrimSuffix(csvPath, ".csv")
+	}
+	return strings.TrimSuffix(c.resultCSVForced(t), ".csv")
+}
+
+func (c *config) resultCSVForced(t time.Time) string {
+	cc := *c
+	cc.csvPath = "auto"
+	return cc.resultCSV(t)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -226,7 +343,9 @@ func (d *driver) start(ctx context.Context, args []string) error {
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start shard %d: %w", i, err)
 		}
+		d.mu.Lock()
 		d.children = append(d.children, &child{i: i, cmd: cmd, stdin: in})
+		d.mu.Unlock()
 		go func(i int, out io.Reader) {
 			sc := bufio.NewScanner(out)
 			sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
@@ -235,6 +354,12 @@ func (d *driver) start(ctx context.Context, args []string) error {
 				if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 					d.events <- shardEvent{shard: i, err: fmt.Errorf("shard %d wrote %q: %w", i, sc.Bytes(), err)}
 					return
+				}
+				if e.Ev == "tick" {
+					if e.Tick != nil {
+						d.series.add(i, e.Tick)
+					}
+					continue
 				}
 				d.events <- shardEvent{shard: i, ev: e}
 			}
@@ -288,7 +413,9 @@ func (d *driver) wait(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("shard %d: %w", c.i, err))
 		}
 	}
+	d.mu.Lock()
 	d.children = nil
+	d.mu.Unlock()
 	return errors.Join(errs...)
 }
 
@@ -317,13 +444,24 @@ func (d *driver) sample() (sample, error) {
 	if s.Sockets, err = procstat.ReadSocketMem(d.port); err != nil {
 		return s, err
 	}
+	s.Harness = d.harnessProcs()
+	return s, nil
+}
+
+// harnessProcs samples the shard processes, then the driver. Any goroutine may call it.
+func (d *driver) harnessProcs() []procstat.Proc {
+	d.mu.Lock()
+	pids := make([]int, 0, len(d.children)+1)
 	for _, c := range d.children {
-		if p, err := procstat.ReadProc(c.cmd.Process.Pid); err == nil {
-			s.Harness = append(s.Harness, p)
+		pids = append(pids, c.cmd.Process.Pid)
+	}
+	d.mu.Unlock()
+	pids = append(pids, os.Getpid())
+	var out []procstat.Proc
+	for _, pid := range pids {
+		if p, err := procstat.ReadProc(pid); err == nil {
+			out = append(out, p)
 		}
 	}
-	if p, err := procstat.ReadProc(os.Getpid()); err == nil {
-		s.Harness = append(s.Harness, p)
-	}
-	return s, nil
+	return out
 }

@@ -29,6 +29,7 @@ func (s *shard) login(ctx context.Context) error {
 	warm, failed, took := s.ramp(ctx, o, lo, hi, 1e9, s.cfg.concurrency, errs)
 	warm = compactConns(warm)
 	ok := len(warm)
+	s.live.online.Store(0)
 	closeAll(warm, s.cfg.closeWait, s.cfg.concurrency)
 	if err := s.emit(event{Ev: "ready", Connected: ok, Failed: failed, Errors: errs.snapshot(), ConnectSecs: took.Seconds()}); err != nil {
 		return err
@@ -50,15 +51,17 @@ func (s *shard) login(ctx context.Context) error {
 			for time.Now().Before(end) && ctx.Err() == nil {
 				i := int(next.Add(1)-1) % users
 				t0 := time.Now()
-				c, err := client.Login(ctx, o, s.cfg.source(i), s.cfg.user(lo+i), s.cfg.password)
+				c, err := s.cfg.login(ctx, o, s.cfg.source(i), s.cfg.user(lo+i))
 				if err == nil {
 					err = c.Close(s.cfg.closeWait)
 				}
 				if err != nil {
 					failN.Add(1)
 					cycleErrs.add(err)
+					s.live.errs.Add(1)
 					continue
 				}
+				s.live.logins.Add(1)
 				h.RecordDuration(time.Since(t0))
 				okN.Add(1)
 			}

@@ -7,6 +7,7 @@
 //	hermod-bench shard [flags]   one shard (started by run; --shard i/n)
 //	hermod-bench summarize FILE  medians per --label of the --json results, as
 //	                             Markdown tables
+//	hermod-bench plot FILE.csv   redraw the charts (PNG) of a run from its CSV
 //
 // Scenarios (--scenario):
 //
@@ -24,6 +25,19 @@
 //	          messages in flight per shard (--msg-rate 0: the maximum rate), or open
 //	          loop at --msg-rate per second in total; delivered/s, loss, latency from a
 //	          send timestamp carried in the body.
+//	max-message-rate  the messages open loop in steps (--step-start, --step,
+//	          --step-duration) until p99 passes --p99-bound or more than --loss-bound
+//	          is lost; the highest sustained rate, a table and a CSV per step.
+//	presence  users with --roster mutual contacts (provisioned over XMPP) change
+//	          presence at --msg-rate per second; delivered presence/s, latency,
+//	          server CPU per delivered stanza.
+//	muc       rooms of --room-size occupants (XEP-0045) on the MUC service found by
+//	          disco, groupchat at --msg-rate per second; delivered/s and latency.
+//
+// Every run samples the server and the harness each --interval: a progress line on
+// stderr, and at the end a CSV of the time series (--csv) with PNG charts beside it
+// (CPU, RSS, latency percentiles, rates, sessions online). --profile fetches Hermod's
+// CPU and heap profiles during the measured phase.
 //
 // A process may hold at most 20,000 open files here, so each shard holds at most
 // 19,000 sessions; run more shards for more sessions. Shards connect from the local
@@ -53,6 +67,7 @@ const usage = `usage:
   hermod-bench run   [flags]    drive a benchmark (see -h for the flags)
   hermod-bench shard [flags]    one shard process (started by run)
   hermod-bench summarize FILE...  medians per label of --json results, as Markdown
+  hermod-bench plot FILE.csv...   redraw a run's charts (PNG, beside the CSV)
 `
 
 func run(ctx context.Context, args []string) int {
@@ -61,6 +76,23 @@ func run(ctx context.Context, args []string) int {
 		return 2
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "plot" {
+		if len(args) == 0 {
+			fmt.Fprint(os.Stderr, usage)
+			return 2
+		}
+		for _, p := range args {
+			files, err := plotCSV(p, "")
+			for _, f := range files {
+				fmt.Println(f)
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "hermod-bench: %v\n", err)
+				return 1
+			}
+		}
+		return 0
+	}
 	if cmd == "summarize" {
 		if err := summarize(args, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "hermod-bench: %v\n", err)

@@ -98,15 +98,26 @@ func TestErrorCountsBlankAddresses(t *testing.T) {
 // standing in as the sampled server process.
 func runDriver(t *testing.T, f *fakeServer, args ...string) *report {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "out.json")
+	r, err := runDriverErr(t, f, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func runDriverErr(t *testing.T, f *fakeServer, args ...string) (*report, error) {
+	t.Helper()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.json")
 	args = append([]string{"--server", f.addr(), "--server-pid", strconv.Itoa(os.Getpid()), "--json", out,
+		"--csv", filepath.Join(dir, "series.csv"), "--interval", "100ms", "--progress=false",
 		"--timeout", "60s", "--login-timeout", "5s", "--label", t.Name()}, args...)
 	cfg, err := parseConfig("run", args)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := drive(context.Background(), cfg, args); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -116,7 +127,7 @@ func runDriver(t *testing.T, f *fakeServer, args ...string) *report {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	return &r
+	return &r, nil
 }
 
 func TestIdleAgainstFakeServer(t *testing.T) {
@@ -199,8 +210,7 @@ func TestMessagesAgainstFakeServer(t *testing.T) {
 }
 
 func TestBouncedMessagesAreCountedNotLost(t *testing.T) {
-	f := startFake(t)
-	f.bounceAll = true
+	f := startFake(t, func(f *fakeServer) { f.bounceAll = true })
 	r := runDriver(t, f, "--scenario", "messages", "--n", "10", "--duration", "200ms", "--window", "5")
 	m := r.Messages
 	if m == nil || m.Sent == 0 || m.Bounced != m.Sent || m.Received != 0 || m.Lost != 0 || m.PerSec != 0 {

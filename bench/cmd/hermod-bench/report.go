@@ -38,8 +38,22 @@ type report struct {
 
 	Idle     []*idleFigures  `json:"idle,omitempty"` // one per stage (--checkpoints, then --n)
 	Login    *loginFigures   `json:"login,omitempty"`
-	Messages *messageFigures `json:"messages,omitempty"`
+	Messages *messageFigures `json:"messages,omitempty"` // messages, presence, muc
+	Steps    *stepFigures    `json:"steps,omitempty"`    // max-message-rate
+	Prepared *prepFigures    `json:"prepared,omitempty"` // presence: roster items; muc: occupants
 	Harness  *harnessFigures `json:"harness"`
+
+	CSV      string   `json:"csv,omitempty"`
+	Charts   []string `json:"charts,omitempty"`
+	Profiles []string `json:"profiles,omitempty"`
+}
+
+// prepFigures is what the set-up phase of presence or muc achieved.
+type prepFigures struct {
+	What string  `json:"what"` // "roster items with subscription both", "room occupants"
+	Got  int     `json:"got"`
+	Want int     `json:"want"`
+	Secs float64 `json:"secs"`
 }
 
 // idleFigures are one stage of an idle run: the sessions held at a checkpoint.
@@ -96,11 +110,15 @@ type messageFigures struct {
 	Bounced    int64            `json:"bounced"`
 	Foreign    int64            `json:"foreign"`
 	Dropped    int64            `json:"dropped_sessions"`
+	Self       int64            `json:"self"`
+	Expected   int64            `json:"expected"`
+	Late       int64            `json:"late"`
 	Lost       int64            `json:"lost"`
 	SentPerSec float64          `json:"sent_per_sec"`
 	PerSec     float64          `json:"delivered_per_sec"`
 	ServerCPU  float64          `json:"server_cpu_secs"`
 	PerCPUSec  float64          `json:"delivered_per_server_cpu_sec"`
+	CPUPerDlv  float64          `json:"server_cpu_us_per_delivered"`
 	P50us      float64          `json:"p50_us"`
 	P99us      float64          `json:"p99_us"`
 	P999us     float64          `json:"p999_us"`
@@ -166,30 +184,64 @@ func (r *report) addResults(evs []event) error {
 			}
 		}
 		r.Login = f
-	case "messages":
-		f := &messageFigures{Latency: &stats.Histogram{}}
-		for _, e := range evs {
-			m := e.Messages
-			if m == nil {
-				return fmt.Errorf("shard %d sent no message result", e.Shard)
-			}
-			f.Sessions += m.Sessions
-			f.TargetRate += m.TargetRate
-			f.Window = max(f.Window, m.SendSecs)
-			f.Sent += m.Sent
-			f.Received += m.Received
-			f.InWindow += m.InWindow
-			f.WriteErrs += m.WriteErrs
-			f.Bounced += m.Bounced
-			f.Foreign += m.Foreign
-			f.Dropped += m.Dropped
-			if m.Latency != nil {
-				f.Latency.Merge(m.Latency)
-			}
+	default:
+		f, err := mergeMessages(evs)
+		if err != nil {
+			return err
 		}
 		r.Messages = f
 	}
 	return nil
+}
+
+// mergeMessages adds up the shards' results of one window.
+func mergeMessages(evs []event) (*messageFigures, error) {
+	f := &messageFigures{Latency: &stats.Histogram{}}
+	for _, e := range evs {
+		m := e.Messages
+		if m == nil {
+			return nil, fmt.Errorf("shard %d sent no message result", e.Shard)
+		}
+		f.Sessions += m.Sessions
+		f.TargetRate += m.TargetRate
+		f.Window = max(f.Window, m.SendSecs)
+		f.Sent += m.Sent
+		f.Received += m.Received
+		f.InWindow += m.InWindow
+		f.Self += m.Self
+		f.Expected += m.Expected
+		f.Late += m.Late
+		f.WriteErrs += m.WriteErrs
+		f.Bounced += m.Bounced
+		f.Foreign += m.Foreign
+		f.Dropped += m.Dropped
+		if m.Latency != nil {
+			f.Latency.Merge(m.Latency)
+		}
+	}
+	return f, nil
+}
+
+// derive computes a window's rates, loss and percentiles; serverCPU in seconds.
+func (f *messageFigures) derive(scenario string, serverCPU float64) {
+	f.ServerCPU = serverCPU
+	if scenario == "presence" || scenario == "muc" {
+		f.Lost = max(0, f.Expected-f.Received)
+	} else {
+		f.Lost = max(0, f.Sent-f.Received-f.Bounced-f.WriteErrs)
+	}
+	if f.Window > 0 {
+		f.PerSec = float64(f.InWindow) / f.Window
+		f.SentPerSec = float64(f.Sent) / f.Window
+	}
+	if f.ServerCPU > 0 {
+		f.PerCPUSec = float64(f.Received) / f.ServerCPU
+	}
+	if f.Received > 0 {
+		f.CPUPerDlv = f.ServerCPU * 1e6 / float64(f.Received)
+	}
+	us := func(q float64) float64 { return float64(f.Latency.Quantile(q)) / 1e3 }
+	f.P50us, f.P99us, f.P999us, f.MaxUs = us(0.5), us(0.99), us(0.999), float64(f.Latency.Max())/1e3
 }
 
 // finish derives the figures from the samples.
@@ -247,19 +299,12 @@ func (r *report) finish() {
 		f.P99ms = float64(f.Latency.Quantile(0.99)) / 1e6
 		h.CPU = (r.After.harnessCPU() - r.Start.harnessCPU()).Seconds()
 		h.Server = f.ServerCPU
-	case "messages":
+	case "max-message-rate":
+		h.CPU = (r.After.harnessCPU() - r.Start.harnessCPU()).Seconds()
+		h.Server = (r.After.Server.CPU - r.Start.Server.CPU).Seconds()
+	default:
 		f := r.Messages
-		f.ServerCPU = (r.After.Server.CPU - r.Start.Server.CPU).Seconds()
-		f.Lost = f.Sent - f.Received - f.Bounced - f.WriteErrs
-		if f.Window > 0 {
-			f.PerSec = float64(f.InWindow) / f.Window
-			f.SentPerSec = float64(f.Sent) / f.Window
-		}
-		if f.ServerCPU > 0 {
-			f.PerCPUSec = float64(f.Received) / f.ServerCPU
-		}
-		us := func(q float64) float64 { return float64(f.Latency.Quantile(q)) / 1e3 }
-		f.P50us, f.P99us, f.P999us, f.MaxUs = us(0.5), us(0.99), us(0.999), float64(f.Latency.Max())/1e3
+		f.derive(r.Scenario, (r.After.Server.CPU - r.Start.Server.CPU).Seconds())
 		h.CPU = (r.After.harnessCPU() - r.Start.harnessCPU()).Seconds()
 		h.Server = f.ServerCPU
 	}
@@ -299,18 +344,39 @@ func (r *report) print(w io.Writer) {
 			f.OK, f.Failed, f.Secs, f.PerSec, f.ServerCPU, f.PerCPUSec)
 		fmt.Fprintf(w, "   cycle latency p50 %.2f ms, p99 %.2f ms; harness CPU %.2f s\n", f.P50ms, f.P99ms, r.Harness.CPU)
 		printErrors(w, f.Errors)
-	case "messages":
-		f := r.Messages
-		mode := "closed loop"
-		if f.TargetRate > 0 {
-			mode = fmt.Sprintf("open loop at %.0f/s", f.TargetRate)
+	case "max-message-rate":
+		r.Steps.print(w)
+		fmt.Fprintf(w, "   server CPU %.2f s, harness CPU %.2f s over all steps\n", r.Harness.Server, r.Harness.CPU)
+	default:
+		if p := r.Prepared; p != nil {
+			fmt.Fprintf(w, "   set-up: %d of %d %s in %.1f s\n", p.Got, p.Want, p.What, p.Secs)
 		}
-		fmt.Fprintf(w, "   %d sessions, %s, window %.1f s: sent %d (%.0f/s), delivered %d in the window (%.0f/s), %d in all\n",
-			f.Sessions, mode, f.Window, f.Sent, f.SentPerSec, f.InWindow, f.PerSec, f.Received)
-		fmt.Fprintf(w, "   lost %d, bounced %d, write errors %d, foreign %d, dropped sessions %d\n", f.Lost, f.Bounced, f.WriteErrs, f.Foreign, f.Dropped)
-		fmt.Fprintf(w, "   server CPU %.2f s: %.0f delivered per CPU-second; harness CPU %.2f s\n", f.ServerCPU, f.PerCPUSec, r.Harness.CPU)
-		fmt.Fprintf(w, "   latency p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, max %.0f µs\n", f.P50us, f.P99us, f.P999us, f.MaxUs)
+		r.Messages.print(w, r.Scenario)
+		fmt.Fprintf(w, "   harness CPU %.2f s\n", r.Harness.CPU)
 	}
+	if r.CSV != "" {
+		fmt.Fprintf(w, "   time series %s; charts %v\n", r.CSV, r.Charts)
+	}
+	if len(r.Profiles) > 0 {
+		fmt.Fprintf(w, "   profiles %v\n", r.Profiles)
+	}
+}
+
+func (f *messageFigures) print(w io.Writer, scenario string) {
+	what := map[string]string{"messages": "messages", "presence": "presence changes", "muc": "groupchat messages"}[scenario]
+	mode := "closed loop"
+	if f.TargetRate > 0 {
+		mode = fmt.Sprintf("open loop at %.0f/s", f.TargetRate)
+	}
+	fmt.Fprintf(w, "   %d sessions, %s, window %.1f s: sent %d %s (%.0f/s), delivered %d in the window (%.0f/s), %d in all\n",
+		f.Sessions, mode, f.Window, f.Sent, what, f.SentPerSec, f.InWindow, f.PerSec, f.Received)
+	if scenario != "messages" {
+		fmt.Fprintf(w, "   fan-out: expected %d deliveries to others (%.1f per stanza sent), got %d; the sender's own copies %d\n",
+			f.Expected, float64(f.Expected)/float64(max(f.Sent, 1)), f.Received, f.Self)
+	}
+	fmt.Fprintf(w, "   lost %d, bounced %d, write errors %d, foreign %d, late %d, dropped sessions %d\n", f.Lost, f.Bounced, f.WriteErrs, f.Foreign, f.Late, f.Dropped)
+	fmt.Fprintf(w, "   server CPU %.2f s: %.0f delivered per CPU-second (%.1f µs CPU per delivered stanza)\n", f.ServerCPU, f.PerCPUSec, f.CPUPerDlv)
+	fmt.Fprintf(w, "   latency p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, max %.0f µs\n", f.P50us, f.P99us, f.P999us, f.MaxUs)
 }
 
 func printErrors(w io.Writer, m map[string]int) {

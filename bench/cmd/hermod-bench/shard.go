@@ -33,6 +33,11 @@ type event struct {
 	// result
 	Login    *loginResult   `json:"login,omitempty"`
 	Messages *messageResult `json:"messages,omitempty"`
+	// provisioned (presence), joined (muc)
+	Items int `json:"items,omitempty"`
+	Want  int `json:"want,omitempty"`
+	// tick
+	Tick *tickData `json:"tick,omitempty"`
 	// error
 	Message string `json:"message,omitempty"`
 }
@@ -43,6 +48,7 @@ const (
 	cmdVerify = "verify"
 	cmdNext   = "next"
 	cmdStop   = "stop"
+	cmdStep   = "step" // max-message-rate: "step RATE", RATE the total over all shards
 )
 
 // shard is the state of one shard process.
@@ -51,6 +57,7 @@ type shard struct {
 	out  *json.Encoder
 	outM sync.Mutex
 	cmds <-chan string
+	live live
 }
 
 func (s *shard) emit(e event) error {
@@ -79,6 +86,19 @@ func (s *shard) await(ctx context.Context, want string) error {
 	}
 }
 
+// next waits for the driver's next command, whatever it is.
+func (s *shard) next(ctx context.Context) (string, error) {
+	select {
+	case c, ok := <-s.cmds:
+		if !ok {
+			return "", errors.New("driver closed the command stream")
+		}
+		return c, nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("waiting for a command: %w", ctx.Err())
+	}
+}
+
 // runShard runs one shard: it reads commands from in and writes events to out.
 func runShard(ctx context.Context, cfg *config, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
@@ -92,6 +112,9 @@ func runShard(ctx context.Context, cfg *config, in io.Reader, out io.Writer) err
 		}
 	}()
 	s := &shard{cfg: cfg, out: json.NewEncoder(out), cmds: cmds}
+	tctx, stopTicks := context.WithCancel(ctx)
+	defer stopTicks()
+	go s.runTicks(tctx, cfg.interval)
 	var err error
 	switch cfg.scenario {
 	case "idle":
@@ -100,6 +123,12 @@ func runShard(ctx context.Context, cfg *config, in io.Reader, out io.Writer) err
 		err = s.login(ctx)
 	case "messages":
 		err = s.messages(ctx)
+	case "max-message-rate":
+		err = s.steps(ctx)
+	case "presence":
+		err = s.presence(ctx)
+	case "muc":
+		err = s.muc(ctx)
 	}
 	if err != nil {
 		_ = s.emit(event{Ev: "error", Message: err.Error()})
@@ -166,12 +195,15 @@ func (s *shard) ramp(ctx context.Context, o *client.Options, lo, hi int, rate fl
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				c, err := client.Login(ctx, o, s.cfg.source(i), s.cfg.user(lo+i), s.cfg.password)
+				c, err := s.cfg.login(ctx, o, s.cfg.source(i), s.cfg.user(lo+i))
 				if err != nil {
 					failed.Add(1)
 					errs.add(err)
+					s.live.errs.Add(1)
 					continue
 				}
+				s.live.logins.Add(1)
+				s.live.online.Add(1)
 				c.Compact()
 				conns[i] = c
 			}
