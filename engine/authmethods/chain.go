@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine/config"
@@ -142,6 +143,9 @@ func New(a config.Auth, domain string, store backends.Accounts, secret []byte, l
 		}
 		return nil, err
 	}
+	if slices.Contains(a.Methods, "anonymous") {
+		s.Anonymous = NewAnonymous(a.Anonymous.Prefix, secret)
+	}
 	for _, name := range a.Methods {
 		var (
 			m   Method
@@ -150,6 +154,7 @@ func New(a config.Auth, domain string, store backends.Accounts, secret []byte, l
 		switch name {
 		case "internal":
 			in := NewInternal(domain, store, a.ScramIterations, secret)
+			in.anon = s.Anonymous
 			s.Keys = in
 			m = in
 		case "mysql":
@@ -161,7 +166,6 @@ func New(a config.Auth, domain string, store backends.Accounts, secret []byte, l
 		case "external":
 			m, err = NewExternal(a.External, domain, log)
 		case "anonymous":
-			s.Anonymous = NewAnonymous(a.Anonymous.Prefix, secret)
 			continue
 		default:
 			return fail(fmt.Errorf("authmethods: unknown method %q", name))

@@ -17,6 +17,7 @@ type Internal struct {
 	store      backends.Accounts
 	iterations int
 	secret     []byte
+	anon       *Anonymous // when set, its names have no account here
 }
 
 // NewInternal returns the internal method for domain's accounts in store. iterations
@@ -34,7 +35,7 @@ func (*Internal) Close() error { return nil }
 
 // ScramKeys implements sasl.KeyStore.
 func (m *Internal) ScramKeys(ctx context.Context, user string, h sasl.Hash) (sasl.ScramKeys, bool, error) {
-	a, err := m.store.Account(ctx, m.domain, user)
+	a, err := m.account(ctx, user)
 	if errors.Is(err, backends.ErrNotFound) {
 		return sasl.ScramKeys{}, false, nil
 	}
@@ -46,6 +47,16 @@ func (m *Internal) ScramKeys(ctx context.Context, user string, h sasl.Hash) (sas
 		return sasl.ScramKeys{}, false, nil
 	}
 	return sasl.ScramKeys{Salt: sk.Salt, Iterations: sk.Iterations, StoredKey: sk.StoredKey, ServerKey: sk.ServerKey}, true, nil
+}
+
+// account reads user's account. A name of an ANONYMOUS session has none, even if an
+// account of that name was created (by in-band registration): logging into it would
+// share the anonymous user's JID.
+func (m *Internal) account(ctx context.Context, user string) (backends.Account, error) {
+	if m.anon != nil && m.anon.Is(user) {
+		return backends.Account{}, backends.ErrNotFound
+	}
+	return m.store.Account(ctx, m.domain, user)
 }
 
 func keysFor(c *backends.Credentials, h sasl.Hash) *backends.ScramKeys {
@@ -63,7 +74,7 @@ func keysFor(c *backends.Credentials, h sasl.Hash) *backends.ScramKeys {
 // CheckPassword implements Method: it derives the stored key from password with the
 // account's strongest stored salt and count. An unknown user costs the same work.
 func (m *Internal) CheckPassword(ctx context.Context, user, password string) (bool, error) {
-	a, err := m.store.Account(ctx, m.domain, user)
+	a, err := m.account(ctx, user)
 	if err != nil && !errors.Is(err, backends.ErrNotFound) {
 		return false, fmt.Errorf("internal: account %s@%s: %w", user, m.domain, err)
 	}
@@ -81,7 +92,7 @@ func (m *Internal) CheckPassword(ctx context.Context, user, password string) (bo
 
 // UserExists implements Method.
 func (m *Internal) UserExists(ctx context.Context, user string) (bool, error) {
-	_, err := m.store.Account(ctx, m.domain, user)
+	_, err := m.account(ctx, user)
 	switch {
 	case err == nil:
 		return true, nil

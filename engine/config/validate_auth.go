@@ -21,21 +21,30 @@ func (c *Config) validateAuthMethods(ec *errs, p path, hosts map[string]bool) {
 			ec.at(at, format, args...)
 		}
 	}
-	// where returns the path of key in method table m for host h: the override's when
-	// it sets the key, else the global table's.
-	where := func(h, m, key string, set func(o AuthHost) bool) path {
-		if o, ok := c.Auth.Host[h]; ok && set(o) {
-			return p.key("host").key(h).key(m).key(key)
-		}
-		return p.key(m).key(key)
-	}
 	names := sortedKeys(hosts)
 	if len(names) == 0 {
 		names = []string{""}
 	}
 	for _, h := range names {
 		a := c.AuthFor(h)
-		for _, m := range a.Methods {
+		// methodsAt is the path of the methods list host h uses.
+		methodsAt := p.key("methods")
+		if o, ok := c.Auth.Host[h]; ok && o.Methods != nil {
+			methodsAt = p.key("host").key(h).key("methods")
+		}
+		for i, m := range a.Methods {
+			// where returns the path to blame for key of table m: the override's
+			// when it sets the key, else the global table's when the file sets it
+			// there, else (a required key nobody set) the entry listing the method.
+			where := func(h, m, key string, set func(o AuthHost) bool) path {
+				if o, ok := c.Auth.Host[h]; ok && set(o) {
+					return p.key("host").key(h).key(m).key(key)
+				}
+				if c.idx == nil || c.idx.has(p.key(m).key(key)) {
+					return p.key(m).key(key)
+				}
+				return methodsAt.index(i)
+			}
 			switch m {
 			case "mysql":
 				validateAuthMySQL(a.MySQL, func(key, format string, args ...any) {
@@ -62,11 +71,7 @@ func (c *Config) validateAuthMethods(ec *errs, p path, hosts map[string]bool) {
 		dup := map[string]bool{}
 		for i, m := range a.Methods {
 			if dup[m] {
-				mp := p.key("methods").index(i)
-				if o, ok := c.Auth.Host[h]; ok && o.Methods != nil {
-					mp = p.key("host").key(h).key("methods").index(i)
-				}
-				report(mp, "method %q is listed twice", m)
+				report(methodsAt.index(i), "method %q is listed twice", m)
 			}
 			dup[m] = true
 		}
