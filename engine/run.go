@@ -11,30 +11,30 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hermod-im/hermod/backends/embedded"
 	"github.com/hermod-im/hermod/engine/admin"
 	"github.com/hermod-im/hermod/engine/admin/accounts"
 	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/engine/metrics"
+	"github.com/hermod-im/hermod/engine/stores"
 	"github.com/hermod-im/hermod/stanza/jid"
 )
 
-// Run is `hermod serve`: it opens the configured store, starts the admin HTTP
-// listener (metrics, pprof, health, user management) and serves clients until ctx
-// ends, then shuts down gracefully and closes the store. SIGHUP reloads the TLS
-// certificates. cfg must be validated; modules are the constructors of the modules
-// the configuration may enable, by name.
+// Run is `hermod serve`: it opens the stores [backends] names (failing when one cannot
+// be opened or reached, see engine/stores), starts the admin HTTP listener (metrics,
+// pprof, health, user management) and serves clients until ctx ends, then shuts down
+// gracefully and closes the stores. SIGHUP reloads the TLS certificates. cfg must be
+// validated; modules are the constructors of the modules the configuration may
+// enable, by name.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[string]ModuleFactory) error {
-	store, err := embedded.Open(cfg.General.DataDir, embedded.Options{})
+	store, err := stores.Open(ctx, cfg, log, stores.Options{})
 	if err != nil {
-		return fmt.Errorf("engine: open store: %w", err)
+		return fmt.Errorf("engine: %w", err)
 	}
 	defer func() {
 		if err := store.Close(); err != nil {
 			log.Error("closing the store", "err", err)
 		}
 	}()
-	log.Info("store opened", "kind", "embedded", "path", store.Path())
 
 	m := metrics.New(metrics.Options{})
 	srv, err := New(cfg, log, Options{Store: store, Metrics: m, Modules: modules})
