@@ -95,9 +95,11 @@ type MySQL struct {
 type Pipeline struct {
 	// Enabled turns the pipeline on (enabled); off, every write is its own statement.
 	Enabled bool `toml:"enabled"`
-	// MaxBatch is the most rows one statement carries (max_batch).
+	// MaxBatch is the most rows one transaction takes (max_batch); statements are
+	// split at 1000 rows, MariaDB's placeholder limit.
 	MaxBatch int `toml:"max_batch"`
-	// MaxDelay is how long a write may wait for others to join its batch (max_delay).
+	// MaxDelay is how long a write may wait for others to join its batch (max_delay);
+	// 0 waits for nothing: writes arriving while a batch commits form the next one.
 	MaxDelay Duration `toml:"max_delay"`
 	// Queue is how many writes may wait; beyond it writers block (back-pressure)
 	// until the context ends (queue).
@@ -132,15 +134,15 @@ func DefaultBackends() Backends {
 		Default:  BackendEmbedded,
 		Sessions: BackendMemory,
 		MySQL: MySQL{
-			MaxOpenConns:    64,
-			MaxIdleConns:    64,
+			MaxOpenConns:    32,
+			MaxIdleConns:    16,
 			ConnMaxLifetime: Dur(30 * time.Minute),
 			QueryTimeout:    Dur(5 * time.Second),
 			Pipeline: Pipeline{
 				Enabled:  true,
-				MaxBatch: 256,
-				MaxDelay: Dur(2 * time.Millisecond),
-				Queue:    8192,
+				MaxBatch: 512,
+				MaxDelay: Dur(0),
+				Queue:    4096,
 			},
 		},
 		Redis: Redis{
@@ -253,7 +255,7 @@ func validateBackendMySQL(ec *errs, p path, m *MySQL, chosenAt path) {
 		ec.at(p.key("query_timeout"), "must be greater than 0 (a statement without a bound can hang a login)")
 	}
 	pp := p.key("pipeline")
-	intRange(ec, pp.key("max_batch"), m.Pipeline.MaxBatch, 1, 100_000)
+	intRange(ec, pp.key("max_batch"), m.Pipeline.MaxBatch, 1, 1000)
 	intRange(ec, pp.key("queue"), m.Pipeline.Queue, 1, 10_000_000)
 	if m.Pipeline.MaxDelay.D > time.Second {
 		ec.at(pp.key("max_delay"), "%v is too long: a write waits that long before it is acknowledged (at most 1s)", m.Pipeline.MaxDelay)
