@@ -51,8 +51,11 @@ func testDSN(t testing.TB, db string) string {
 	return serverDSN() + db
 }
 
-func createDatabase(name string) error {
-	cfg, err := mysql.ParseDSN(serverDSN())
+func createDatabase(name string) error { return createDatabaseOn(serverDSN(), name) }
+
+// createDatabaseOn creates database name on the server of dsn.
+func createDatabaseOn(dsn, name string) error {
+	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return err
 	}

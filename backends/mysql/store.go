@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -65,6 +66,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	opts = opts.withDefaults()
+	cfg.Logger = driverLogger{opts.Logger}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: open: %w", err)
@@ -199,6 +201,14 @@ func unavailable(err error) bool {
 		}
 	}
 	return false
+}
+
+// driverLogger sends the driver's messages (a connection reset, a bad packet) to the
+// store's logger, as warnings.
+type driverLogger struct{ log *slog.Logger }
+
+func (l driverLogger) Print(v ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprint(v...)), "backend", "mysql", "source", "driver")
 }
 
 // mysqlErrno returns the server's error number in err, or 0.
