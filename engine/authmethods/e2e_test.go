@@ -2,7 +2,10 @@ package authmethods_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -28,7 +31,7 @@ import (
 
 // passwordService answers check_password for alice@localhost with "secret"; delay
 // holds each answer.
-func passwordService(t *testing.T, delay time.Duration) *httptest.Server {
+func passwordService(t testing.TB, delay time.Duration) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -253,4 +256,26 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// benchUsersTable creates hermod_t_auth.bench_users (the unit tests' database) with
+// alice@localhost, password "secret", and returns its DSN.
+func benchUsersTable() (string, error) {
+	db, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/?timeout=2s")
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	for _, q := range []string{
+		"CREATE DATABASE IF NOT EXISTS hermod_t_auth",
+		"CREATE TABLE IF NOT EXISTS hermod_t_auth.bench_users (username VARCHAR(64) NOT NULL, server VARCHAR(64) NOT NULL, plain VARCHAR(64), PRIMARY KEY (username, server))",
+		"REPLACE INTO hermod_t_auth.bench_users VALUES ('alice', 'localhost', 'secret')",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			return "", err
+		}
+	}
+	return "root@tcp(127.0.0.1:3306)/hermod_t_auth?timeout=2s", nil
 }
