@@ -304,6 +304,25 @@ func (s *Server) anonymousUser(domain string) string {
 	return newID()
 }
 
+// UserExists reports whether user (a prepared localpart) is an account of the host for
+// its authentication methods, asked in the configured order: internal accounts,
+// the mysql table, the http service's user_exists, the external program's isuser. A
+// jwt-only host cannot tell and says false. An ANONYMOUS user exists while its
+// session is bound. An error means a method could not answer and none said yes.
+// Modules that today look accounts up in the store (offline storage, last activity)
+// should ask this instead, so that users of the other methods are known too. Safe
+// from any goroutine; it blocks on the methods, so never call it on an event loop.
+func (h *Host) UserExists(ctx context.Context, user string) (bool, error) {
+	m := h.srv.authMethods[h.domain]
+	if m == nil {
+		return false, nil
+	}
+	if m.Anonymous != nil && m.Anonymous.Is(user) {
+		return len(h.srv.sessions.Lookup(user+"@"+h.domain)) > 0, nil
+	}
+	return m.Chain.UserExists(ctx, user)
+}
+
 // anonymousCleanupPriority runs the anonymous clean-up after every module's
 // session-closed hook, so none of them writes the user's data back afterwards.
 const anonymousCleanupPriority = PriorityLast + 50

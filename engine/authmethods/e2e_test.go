@@ -23,6 +23,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/engine/enginetest"
 	"github.com/hermod-im/hermod/modules/presence"
@@ -191,10 +192,26 @@ func TestLoginTimeout(t *testing.T) {
 // An ANONYMOUS login gets a fresh JID; what it stored (a roster item) is gone once
 // its session ends.
 func TestLoginAnonymous(t *testing.T) {
+	hosts := make(chan *engine.Host, 1)
+	probe := func(engine.ModuleConfig) (engine.Module, error) { return hostProbe(hosts), nil }
 	ts := enginetest.Start(t,
 		enginetest.WithConfig(withMethods("internal", "anonymous")),
 		enginetest.WithModule(roster.Name, roster.New, nil),
-		enginetest.WithModule(presence.Name, presence.New, nil))
+		enginetest.WithModule(presence.Name, presence.New, nil),
+		enginetest.WithModule("mod_probe", probe, nil))
+	host := <-hosts
+	exists := func(user string) bool {
+		t.Helper()
+		ok, err := host.UserExists(context.Background(), user)
+		if err != nil {
+			t.Fatalf("UserExists(%s): %v", user, err)
+		}
+		return ok
+	}
+	ts.AddUser("bob", "pw")
+	if !exists("bob") || exists("carol") {
+		t.Errorf("UserExists: bob %v, carol %v", exists("bob"), exists("carol"))
+	}
 	if got := mechanisms(t, ts); !contains(got, "ANONYMOUS") || !contains(got, "SCRAM-SHA-256") {
 		t.Errorf("mechanisms: %q", got)
 	}
@@ -234,6 +251,9 @@ func TestLoginAnonymous(t *testing.T) {
 	if err := melliumLogin(t, ts, j2.Localpart(), "pw"); err == nil {
 		t.Error("PLAIN login as an anonymous user succeeded")
 	}
+	if !exists(j.Localpart()) {
+		t.Errorf("UserExists(%s) = false while its session is bound", j.Localpart())
+	}
 	rc.Send("</stream:stream>")
 	rc.ReadAll()
 	deadline := time.Now().Add(5 * time.Second)
@@ -247,7 +267,16 @@ func TestLoginAnonymous(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if exists(j.Localpart()) {
+		t.Errorf("UserExists(%s) = true after logout", j.Localpart())
+	}
 }
+
+// hostProbe is a module that hands its Host to the test.
+type hostProbe chan *engine.Host
+
+func (p hostProbe) Start(h *engine.Host) error { p <- h; return nil }
+func (hostProbe) Stop() error                  { return nil }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {
