@@ -14,6 +14,7 @@ import (
 	"github.com/hermod-im/hermod/modules/private"
 	"github.com/hermod-im/hermod/modules/register"
 	"github.com/hermod-im/hermod/modules/roster"
+	"github.com/hermod-im/hermod/modules/sessions"
 	xmpptime "github.com/hermod-im/hermod/modules/time"
 	"github.com/hermod-im/hermod/modules/vcard"
 	"github.com/hermod-im/hermod/modules/version"
@@ -35,5 +36,6 @@ func All() map[string]engine.ModuleFactory {
 		presence.Name: presence.New,
 		privacy.Name:  privacy.New,
 		roster.Name:   roster.New,
+		sessions.Name: sessions.New,
 	}
 }
