@@ -37,7 +37,7 @@ var (
 // skips t when the server is absent outside CI.
 func testDSN(t testing.TB, db string) string {
 	t.Helper()
-	setupOnce.Do(func() { setupErr = createDatabase(testDatabase) })
+	setupOnce.Do(func() { setupErr = resetDatabase(testDatabase) })
 	err := setupErr
 	if err == nil && db != testDatabase {
 		err = createDatabase(db)
@@ -53,18 +53,42 @@ func testDSN(t testing.TB, db string) string {
 
 func createDatabase(name string) error { return createDatabaseOn(serverDSN(), name) }
 
-// createDatabaseOn creates database name on the server of dsn.
-func createDatabaseOn(dsn, name string) error {
-	cfg, err := mysql.ParseDSN(dsn)
+// resetDatabase drops and creates the package's database, once per test process, so
+// that the domains earlier runs left behind do not pile up.
+func resetDatabase(name string) error {
+	db, err := adminPool(serverDSN())
 	if err != nil {
 		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, "CREATE DATABASE `"+name+"`")
+	return err
+}
+
+func adminPool(dsn string) (*sql.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
 	}
 	cfg.Timeout = 2 * time.Second
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(conn), nil
+}
+
+// createDatabaseOn creates database name on the server of dsn.
+func createDatabaseOn(dsn, name string) error {
+	db, err := adminPool(dsn)
+	if err != nil {
 		return err
 	}
-	db := sql.OpenDB(conn)
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
