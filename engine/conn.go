@@ -38,6 +38,9 @@ type conn struct {
 	// wait for) is in flight: input is held, not scanned, until it completes.
 	busy    bool
 	closing bool
+	// corked gathers writes in wq while input is handled (see write).
+	corked bool
+	wq     *bytebufferpool.ByteBuffer
 
 	// pres is the session's availability and priority (packPresence), published for
 	// routers on other loops.
@@ -149,23 +152,51 @@ func (c *conn) drain() {
 }
 
 // write sends b to the client, through TLS when the stream is encrypted. On the loop
-// only; b may be reused once write returns (gnet and crypto/tls copy what they keep).
+// only; b may be reused once write returns. While the connection's input is being
+// handled (corked), writes are gathered and leave in one system call (one TLS record)
+// when the handling ends: a stream header and its features, or the replies to
+// stanzas that arrived together, cost one write instead of several.
 func (c *conn) write(b []byte) {
 	if c.closing && c.tlsState == tlsHandshake {
 		return
 	}
+	c.lis.meter.BytesOut(len(b))
+	if c.corked && c.tlsState != tlsHandshake {
+		if c.wq == nil {
+			c.wq = bytebufferpool.Get()
+		}
+		c.wq.B = append(c.wq.B, b...)
+		return
+	}
+	c.send(b)
+}
+
+// send writes b to the socket now (gnet and crypto/tls copy what they keep).
+func (c *conn) send(b []byte) {
 	if c.tlsState == tlsReady {
 		if _, err := c.tls.Write(b); err != nil {
 			c.srv.log.Debug("c2s: tls write", "remote", c.gc.RemoteAddr(), "err", err)
 			c.abort()
 		}
-		c.lis.meter.BytesOut(len(b))
 		return
 	}
 	if _, err := c.gc.Write(b); err != nil {
 		c.abort()
 	}
-	c.lis.meter.BytesOut(len(b))
+}
+
+// flush sends what corked writes gathered. It must run before anything that writes
+// around write (the TLS handshake, close_notify) or closes the socket.
+func (c *conn) flush() {
+	wq := c.wq
+	if wq == nil {
+		return
+	}
+	c.wq = nil
+	if !c.closing {
+		c.send(wq.B)
+	}
+	bytebufferpool.Put(wq)
 }
 
 // writeString is write for constant protocol text.
@@ -185,6 +216,7 @@ func (c *conn) abort() {
 	if c.closing {
 		return
 	}
+	c.flush()
 	c.closing = true
 	_ = c.gc.Close()
 }
@@ -196,6 +228,7 @@ func (c *conn) closeStream() {
 		return
 	}
 	c.writeString("</stream:stream>")
+	c.flush()
 	if c.tlsState == tlsReady {
 		_ = c.tls.Close()
 	}
@@ -204,8 +237,16 @@ func (c *conn) closeStream() {
 }
 
 // onTraffic handles newly received bytes (data may be empty when the loop was only
-// woken). data is valid only during the call.
+// woken). data is valid only during the call. What it writes leaves in one batch at
+// the end.
 func (c *conn) onTraffic(data []byte) {
+	c.corked = true
+	c.handleTraffic(data)
+	c.corked = false
+	c.flush()
+}
+
+func (c *conn) handleTraffic(data []byte) {
 	c.drain()
 	if c.closing {
 		return
@@ -314,6 +355,7 @@ func (c *conn) beginTLS(early []byte) {
 	if c.lis.tls == tlsDirect {
 		acc = c.srv.directTLS
 	}
+	c.flush() // <proceed/> leaves in the clear, before the handshake
 	c.tls = acc.Server(tlsconn.GnetSink(c.gc))
 	c.tlsState = tlsHandshake
 	if len(early) > 0 {

@@ -427,6 +427,10 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	c.mu.Lock()
 	c.dead = true
+	if c.wq != nil {
+		bytebufferpool.Put(c.wq)
+		c.wq = nil
+	}
 	if c.outq != nil {
 		bytebufferpool.Put(c.outq)
 		c.outq = nil

@@ -1,0 +1,58 @@
+package engine_test
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hermod-im/hermod/engine/enginetest"
+)
+
+// writeSyscalls returns how many write system calls this process has made: the test
+// server runs in the test's own process.
+func writeSyscalls(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Skipf("no /proc/self/io: %v", err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Skip("no syscw in /proc/self/io")
+	return 0
+}
+
+// TestRepliesLeaveTogether checks that what the server writes while handling one read
+// leaves in one system call: the stream header with its features, and the replies to
+// several stanzas that arrived in one segment.
+func TestRepliesLeaveTogether(t *testing.T) {
+	ts := startServer(t)
+	users(ts, "cork")
+	rc := dialRaw(t, ts.Plain)
+	time.Sleep(50 * time.Millisecond) // the accept's own work is done
+
+	before := writeSyscalls(t)
+	rc.Send(enginetest.StreamOpen) // one write by the client
+	rc.ReadUntil("</stream:features>")
+	if got := writeSyscalls(t) - before; got != 2 {
+		t.Errorf("stream header: %d write calls (client and server), want 2: header and features left apart", got)
+	}
+
+	rc = rawLogin(t, ts, "cork", "r1")
+	time.Sleep(50 * time.Millisecond)
+	before = writeSyscalls(t)
+	rc.Send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq><iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq><iq type='get' id='p3'><ping xmlns='urn:xmpp:ping'/></iq>")
+	rc.ReadUntil("id='p3'")
+	if got := writeSyscalls(t) - before; got != 2 {
+		t.Errorf("three pings in one segment: %d write calls (client and server), want 2", got)
+	}
+}
