@@ -26,7 +26,7 @@ import (
 // validated; modules are the constructors of the modules the configuration may
 // enable, by name.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[string]ModuleFactory) error {
-	store, err := stores.Open(ctx, cfg, log, stores.Options{})
+	store, err := stores.Open(ctx, cfg, log)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}

@@ -8,6 +8,9 @@
 //	hermod user passwd JID PASSWORD
 //	hermod user list DOMAIN
 //	hermod user import FILE.csv       (FILE "-" is standard input)
+//	hermod db migrate [--config FILE]
+//	hermod db export [--config FILE] --out FILE
+//	hermod db import [--config FILE] FILE
 //
 // The user commands go through a running server's admin API with --admin ADDR, and
 // otherwise open the embedded store in --data DIR (default: the config's data_dir,
@@ -74,8 +77,12 @@ const usageText = `usage:
   hermod user passwd JID PASSWORD
   hermod user list DOMAIN
   hermod user import FILE.csv         FILE "-" reads standard input
+  hermod db migrate [--config FILE]   apply the MySQL schema migrations
+  hermod db export [--config FILE] --out FILE [--private-ns NS,...]
+  hermod db import [--config FILE] FILE [--workers N] [--batch N]
 user commands take --admin ADDR (a running server's admin listener) or
---data DIR / --config FILE (open the embedded store directly).
+--data DIR / --config FILE (open the embedded store directly). db commands open
+the stores [backends] names; export and import need the server stopped.
 `
 
 // run executes one command line and returns the process exit code.
@@ -92,6 +99,8 @@ func run(ctx context.Context, args []string, io stdio) int {
 		err = checkConfigCommand(args, io)
 	case "user":
 		err = userCommand(ctx, args, io)
+	case "db":
+		err = dbCommand(ctx, args, io)
 	case "help", "-h", "--help":
 		fmt.Fprint(io.out, usageText)
 		return exitOK

@@ -25,17 +25,10 @@ import (
 	"github.com/hermod-im/hermod/engine/config"
 )
 
-// Options tune Open. The zero value opens what the configuration says.
-type Options struct {
-	// NoMigrate opens MySQL without applying migrations even when
-	// migrate_on_start is set (the db commands decide themselves).
-	NoMigrate bool
-}
-
 // Open opens every engine cfg.Backends uses and returns their composite. cfg must be
 // validated. The caller closes the returned store, which closes each engine once. It
 // may block on disk and network I/O; call it from any goroutine but an event loop.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*compose.Store, error) {
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*compose.Store, error) {
 	b := &cfg.Backends
 	engines := map[string]backends.Store{}
 	closeAll := func() {
@@ -48,7 +41,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		if engines[name] != nil {
 			continue
 		}
-		e, err := openEngine(ctx, cfg, name, log, opts)
+		e, err := openEngine(ctx, cfg, name, log)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("stores: open the %s store (keeping %s): %w", name, kindsOf(b, name), err)
@@ -94,18 +87,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 }
 
 // openEngine opens one engine by its configuration name.
-func openEngine(ctx context.Context, cfg *config.Config, name string, log *slog.Logger, opts Options) (backends.Store, error) {
+func openEngine(ctx context.Context, cfg *config.Config, name string, log *slog.Logger) (backends.Store, error) {
 	switch name {
 	case config.BackendEmbedded:
 		return embedded.Open(cfg.General.DataDir, embedded.Options{})
 	case config.BackendMemory:
 		return memory.New(), nil
 	case config.BackendMySQL:
-		o := MySQLOptions(&cfg.Backends.MySQL, log)
-		if opts.NoMigrate {
-			o.Migrate = false
-		}
-		st, err := mysql.Open(ctx, o)
+		st, err := mysql.Open(ctx, MySQLOptions(&cfg.Backends.MySQL, log))
 		if err != nil {
 			if errors.Is(err, backends.ErrUnavailable) {
 				return nil, fmt.Errorf("cannot reach MySQL at %s (check that it runs and that [backends.mysql] dsn is right): %w", mysqlAddr(cfg.Backends.MySQL.DSN), err)

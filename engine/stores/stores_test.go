@@ -29,7 +29,7 @@ func TestOpenEmbeddedAndMemory(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	cfg := parse(t, "[backends]\nlast = \"memory\"\noffline = \"memory\"\n")
-	st, err := Open(t.Context(), cfg, log, Options{})
+	st, err := Open(t.Context(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestOpenEmbeddedAndMemory(t *testing.T) {
 func TestOpenMySQLUnreachable(t *testing.T) {
 	cfg := parse(t, "[backends]\naccounts = \"mysql\"\n[backends.mysql]\ndsn = \"hermod:secret@tcp(127.0.0.1:1)/hermod?timeout=1s\"\n")
 	start := time.Now()
-	_, err := Open(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{})
+	_, err := Open(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	if err == nil {
 		t.Fatal("Open succeeded without a server")
 	}
@@ -79,12 +79,12 @@ func TestOpenMySQL(t *testing.T) {
 	dsn := mariadbtest.Fresh(t, "hermod_t_stores")
 	doc := "[backends]\ndefault = \"mysql\"\nlast = \"embedded\"\n[backends.mysql]\ndsn = \"" + dsn + "\"\n"
 	cfg := parse(t, doc)
-	_, err := Open(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{})
+	_, err := Open(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "pending") {
 		t.Fatalf("Open on an empty database without migrate_on_start: %v, want the schema refused", err)
 	}
 	cfg.Backends.MySQL.MigrateOnStart = true
-	st, err := Open(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{})
+	st, err := Open(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
