@@ -53,8 +53,8 @@ func (s Stanza) Is(space, local string) bool {
 // ReadStanza (and Ping, Close, which read) must be called from one goroutine at a
 // time; Write may be called from any goroutine, concurrently with reading.
 type Conn struct {
-	nc     *net.TCPConn // the socket, for linger and deadlines
-	rw     net.Conn     // nc, or the tls.Conn over it
+	nc     *net.TCPConn // the socket, for linger; nil over BOSH (several HTTP connections)
+	rw     net.Conn     // nc, the tls.Conn over it, or a web transport (web.go, bosh.go)
 	sc     *xmlscan.Scanner
 	buf    []byte
 	domain string
@@ -75,7 +75,7 @@ func newConn(nc *net.TCPConn, domain string) *Conn {
 func (c *Conn) JID() string { return c.jid }
 
 // LocalAddr returns the connection's local address.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr { return c.rw.LocalAddr() }
 
 // Write writes b to the stream as it is. Any goroutine may call it.
 func (c *Conn) Write(b []byte) error {
@@ -265,8 +265,13 @@ func (c *Conn) Close(wait time.Duration) error {
 // blocked in ReadStanza returns an error.
 func (c *Conn) Abort() {
 	c.closed = true
-	_ = c.nc.SetLinger(0)
-	_ = c.nc.Close()
+	if c.nc != nil {
+		_ = c.nc.SetLinger(0)
+		_ = c.nc.Close()
+	}
+	if c.nc == nil || c.rw != net.Conn(c.nc) {
+		_ = c.rw.Close()
+	}
 }
 
 // Attr returns the value of attribute name of the first start tag of raw, undecoded

@@ -21,17 +21,30 @@ const (
 	SCRAMSHA256 Mechanism = "SCRAM-SHA-256"
 )
 
+// Transport is how a stream reaches the server.
+type Transport string
+
+// Transports.
+const (
+	TCP       Transport = ""
+	WebSocket Transport = "ws"
+	BOSH      Transport = "bosh"
+)
+
 // defaultLogin bounds a login when Options.Timeout is zero.
 const defaultLogin = 30 * time.Second
 
 // Options say how to reach and log in to a server. One Options value may be shared by
 // any number of concurrent Login calls.
 type Options struct {
-	Addr     string      // host:port of the c2s listener
-	Domain   string      // the XMPP domain (stream "to", account domain)
-	StartTLS bool        // negotiate STARTTLS before authenticating
-	TLS      *tls.Config // nil: skip certificate verification, SNI Domain
-	Mech     Mechanism   // PLAIN or SCRAM-SHA-256
+	Addr string // host:port of the c2s listener (TCP)
+	// Transport is TCP (the zero value), WebSocket (RFC 7395) or BOSH (XEP-0206).
+	Transport Transport
+	URL       string      // WebSocket or BOSH endpoint: ws://host:port/path, http://host:port/path
+	Domain    string      // the XMPP domain (stream "to", account domain)
+	StartTLS  bool        // negotiate STARTTLS before authenticating
+	TLS       *tls.Config // nil: skip certificate verification, SNI Domain
+	Mech      Mechanism   // PLAIN or SCRAM-SHA-256
 	// Resource to bind; "" lets the server choose.
 	Resource string
 	// Presence sends initial presence after binding.
@@ -57,11 +70,33 @@ func Login(ctx context.Context, o *Options, src net.IP, user, password string) (
 		timeout = defaultLogin
 	}
 	deadline := time.Now().Add(timeout)
-	nc, err := dial(ctx, o.Addr, src, deadline)
-	if err != nil {
-		return nil, err
+	var c *Conn
+	switch o.Transport {
+	case TCP:
+		nc, err := dial(ctx, o.Addr, src, deadline)
+		if err != nil {
+			return nil, err
+		}
+		c = newConn(nc, o.Domain)
+	case WebSocket:
+		if o.StartTLS {
+			return nil, errors.New("client: STARTTLS over WebSocket: use a wss:// URL")
+		}
+		ws, err := dialWS(ctx, o, src, deadline)
+		if err != nil {
+			return nil, err
+		}
+		c = newConn(ws.nc, o.Domain)
+		c.rw = ws
+	case BOSH:
+		if o.StartTLS {
+			return nil, errors.New("client: STARTTLS over BOSH: use an https:// URL")
+		}
+		c = newConn(nil, o.Domain)
+		c.rw = newBOSH(o, src)
+	default:
+		return nil, fmt.Errorf("client: unknown transport %q", o.Transport)
 	}
-	c := newConn(nc, o.Domain)
 	if err := c.login(o, deadline, user, password); err != nil {
 		c.Abort()
 		return nil, err
@@ -94,7 +129,7 @@ func dial(ctx context.Context, addr string, src net.IP, deadline time.Time) (*ne
 }
 
 func (c *Conn) login(o *Options, deadline time.Time, user, password string) error {
-	if err := c.nc.SetDeadline(deadline); err != nil {
+	if err := c.rw.SetDeadline(deadline); err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
 	feats, err := c.open()
@@ -148,7 +183,7 @@ func (c *Conn) login(o *Options, deadline time.Time, user, password string) erro
 			return err
 		}
 	}
-	return c.nc.SetDeadline(time.Time{})
+	return c.rw.SetDeadline(time.Time{})
 }
 
 // open sends a stream header and returns the server's <stream:features/>, valid until

@@ -68,6 +68,10 @@ type config struct {
 	roomSize   int
 	mucService string
 
+	// --transport
+	transport client.Transport
+	webURL    string
+
 	// --profile
 	profileURL  string
 	profileSecs int
@@ -125,8 +129,30 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	fs.StringVar(&c.mucService, "muc-service", "", "muc: the MUC service JID (empty: found by service discovery on --domain)")
 	fs.StringVar(&c.profileURL, "profile", "", "base URL of the server's /debug/pprof (e.g. http://127.0.0.1:28088): fetch a CPU profile during the measured phase and a heap profile at its end, saved beside the CSV")
 	fs.IntVar(&c.profileSecs, "profile-seconds", 0, "--profile: CPU profile length (0: the measured phase, at most 60 s)")
+	transport := fs.String("transport", "tcp", "tcp (c2s, --server), ws (RFC 7395 WebSocket, --url) or bosh (XEP-0206, --url): every scenario runs over any of them")
+	fs.StringVar(&c.webURL, "url", "", "ws, bosh: the endpoint, e.g. ws://127.0.0.1:5280/ws or http://127.0.0.1:5280/bosh")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	switch *transport {
+	case "tcp":
+	case "ws", "websocket":
+		c.transport = client.WebSocket
+	case "bosh":
+		c.transport = client.BOSH
+	default:
+		return nil, fmt.Errorf("--transport %q: tcp, ws or bosh", *transport)
+	}
+	if c.transport != client.TCP {
+		if c.webURL == "" {
+			return nil, fmt.Errorf("--transport %s needs --url", *transport)
+		}
+		if err := checkLoopbackURL(strings.Replace(strings.Replace(c.webURL, "wss://", "https://", 1), "ws://", "http://", 1)); err != nil {
+			return nil, fmt.Errorf("--url: %w", err)
+		}
+		if c.startTLS {
+			return nil, errors.New("--starttls is for --transport tcp; use a wss:// or https:// --url")
+		}
 	}
 	if c.scenario == "max-users" {
 		c.scenario = "idle"
@@ -240,7 +266,7 @@ func (c *config) user(i int) string { return c.prefix + strconv.Itoa(i) }
 
 // options returns the login options of the scenario.
 func (c *config) options(sessions bool) *client.Options {
-	o := &client.Options{Addr: c.server, Domain: c.domain, StartTLS: c.startTLS, Mech: c.mech,
+	o := &client.Options{Addr: c.server, Domain: c.domain, StartTLS: c.startTLS, Mech: c.mech, Transport: c.transport, URL: c.webURL,
 		Timeout: c.loginTimout, Cache: &client.ScramCache{}}
 	if sessions {
 		o.Resource, o.Presence, o.Sync = c.resource, true, true

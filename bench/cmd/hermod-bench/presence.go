@@ -33,11 +33,10 @@ const cmdProvision = "provision"
 
 // presenceRun is a shard's presence state beside its msgRun.
 type presenceRun struct {
-	cfg        *config
-	bare       [][]byte       // bare JID of each session
-	both       []atomic.Int64 // roster items with subscription both, per session
-	subscribed atomic.Int64   // approvals received
-	rosters    atomic.Int64   // roster results received in the current round
+	cfg     *config
+	bare    [][]byte       // bare JID of each session
+	both    []atomic.Int64 // roster items with subscription both, per session
+	rosters atomic.Int64   // roster results received in the current round
 }
 
 // contacts returns the account indexes of the contacts of account a.
@@ -74,8 +73,6 @@ func (p *presenceRun) handle(m *msgRun, i int, c *client.Conn, st client.Stanza)
 		switch string(client.Attr(st.Raw, "type")) {
 		case "subscribe":
 			_ = c.Write([]byte("<presence type='subscribed' to='" + string(bareJID(from)) + "'/>"))
-		case "subscribed":
-			p.subscribed.Add(1)
 		case "error":
 			m.bounce()
 		case "":
@@ -132,10 +129,9 @@ func (p *presenceRun) provision(ctx context.Context, m *msgRun) (got, want int, 
 				}
 			}
 		}
-		for int(p.subscribed.Load()) < want && time.Now().Before(deadline) && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
 	}
+	// Count until every item is mutual: each round fetches every roster and waits for
+	// all the answers (at least 10 s, whatever the deadline).
 	for round := 0; ; round++ {
 		p.rosters.Store(0)
 		for i, c := range m.conns {
@@ -143,7 +139,8 @@ func (p *presenceRun) provision(ctx context.Context, m *msgRun) (got, want int, 
 				return 0, want, fmt.Errorf("roster get %d: %w", i, err)
 			}
 		}
-		for int(p.rosters.Load()) < len(m.conns) && time.Now().Before(deadline) && ctx.Err() == nil {
+		roundEnd := time.Now().Add(10 * time.Second)
+		for int(p.rosters.Load()) < len(m.conns) && time.Now().Before(roundEnd) && ctx.Err() == nil {
 			time.Sleep(10 * time.Millisecond)
 		}
 		got = 0
