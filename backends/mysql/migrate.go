@@ -12,6 +12,10 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/hermod-im/hermod/backends"
 )
 
 //go:embed migrations/*.sql
@@ -121,6 +125,30 @@ func Migrate(ctx context.Context, db *sql.DB) (applied []string, err error) {
 		applied = append(applied, m.version)
 	}
 	return applied, nil
+}
+
+// MigrateDSN opens the database named by dsn (checked as ParseDSN does), applies the
+// pending migrations as Migrate does and closes it: what `hermod db migrate` runs. A
+// server that cannot be reached fails it with an error wrapping
+// backends.ErrUnavailable. Any goroutine may call it.
+func MigrateDSN(ctx context.Context, dsn string) (applied []string, err error) {
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: migrate: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		if unavailable(err) {
+			return nil, fmt.Errorf("mysql: migrate: %w: %w", backends.ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("mysql: migrate: %w", err)
+	}
+	return Migrate(ctx, db)
 }
 
 // Pending returns the versions of the built-in migrations that db's schema lacks. Any

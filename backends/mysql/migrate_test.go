@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/hermod-im/hermod/backends"
 )
 
 // migrateDatabase is a database of this package's tests that they drop and create.
@@ -61,7 +63,7 @@ func TestMigrate(t *testing.T) {
 		}
 		t.Fatalf("Open without Migrate on an empty database: %v", err)
 	}
-	applied, err := Migrate(ctx, db)
+	applied, err := MigrateDSN(ctx, dsn)
 	if err != nil || !slices.Equal(applied, want) {
 		t.Fatalf("Migrate on an empty database = %v, %v; want %v", applied, err, want)
 	}
@@ -83,6 +85,16 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("Open without Migrate on a current schema: %v", err)
 	}
 	s.Close()
+}
+
+func TestMigrateDSNUnreachable(t *testing.T) {
+	_, err := MigrateDSN(t.Context(), "root@tcp(127.0.0.1:1)/hermod")
+	if !errors.Is(err, backends.ErrUnavailable) {
+		t.Fatalf("MigrateDSN on a closed port: %v, want ErrUnavailable", err)
+	}
+	if _, err := MigrateDSN(t.Context(), "root@tcp(127.0.0.1:1)/"); err == nil || !strings.Contains(err.Error(), "no database") {
+		t.Fatalf("MigrateDSN without a database: %v", err)
+	}
 }
 
 // wantRecords fails t unless schema_migrations holds each of versions exactly once.

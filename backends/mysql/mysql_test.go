@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -154,3 +155,24 @@ func TestConformanceUnpipelined(t *testing.T) {
 		})
 	}
 }
+
+// TestTextColumnsRefuseInvalidUTF8 checks that text bound for utf8mb4 columns that is
+// not UTF-8 fails with ErrInvalid rather than a server error.
+func TestTextColumnsRefuseInvalidUTF8(t *testing.T) {
+	s := openTest(t, Options{})
+	dom := testDomain(t)
+	for name, err := range map[string]error{
+		"roster name": errorOf(s.PutRosterItem(t.Context(), dom, "u", backends.RosterItem{Contact: "c@example.net", Name: "\xff"})),
+		"group":       errorOf(s.PutRosterItem(t.Context(), dom, "u", backends.RosterItem{Contact: "c@example.net", Groups: []string{"ok", "\xc3"}})),
+		"status":      s.SetLastLogout(t.Context(), dom, "u", backends.LastLogout{At: time.Now(), Status: "\xe2\x82"}),
+	} {
+		if !errors.Is(err, backends.ErrInvalid) {
+			t.Errorf("%s not UTF-8: %v, want ErrInvalid", name, err)
+		}
+	}
+	if v, _ := s.RosterVersion(t.Context(), dom, "u"); v != 0 {
+		t.Errorf("a refused item changed the roster version to %d", v)
+	}
+}
+
+func errorOf[T any](_ T, err error) error { return err }

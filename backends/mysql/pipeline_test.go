@@ -326,3 +326,29 @@ func TestPipelineCloseDrains(t *testing.T) {
 		t.Fatalf("%d messages stored, %v; %d appends acknowledged", n, err, acked.Load())
 	}
 }
+
+// TestPipelineMaxDelay checks that the writer waits MaxDelay for more writes: two calls
+// 20ms apart share one batch when MaxDelay is 300ms.
+func TestPipelineMaxDelay(t *testing.T) {
+	s := openTest(t, Options{Pipeline: PipelineOptions{MaxDelay: 300 * time.Millisecond}})
+	dom := testDomain(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	begin := time.Now()
+	for i := range 2 {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * 20 * time.Millisecond)
+			errs[i] = s.SetLastLogout(context.Background(), dom, fmt.Sprint("u", i), backends.LastLogout{At: time.Unix(1, 0)})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if b := s.stats.batches.Load(); b != 1 {
+		t.Errorf("two writes 20ms apart took %d batches with MaxDelay 300ms, want 1", b)
+	}
+	if took := time.Since(begin); took < 250*time.Millisecond {
+		t.Errorf("the batch committed after %v, before MaxDelay", took)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"unicode/utf8"
 
 	"github.com/hermod-im/hermod/backends"
 )
@@ -51,6 +53,18 @@ func putItem(ctx context.Context, tx *sql.Tx, owner []byte, it *backends.RosterI
 		subscription = VALUES(subscription), ask = VALUES(ask), approved = VALUES(approved)`,
 		owner, it.Contact, it.Name, groups, uint8(it.Subscription), it.Ask, it.Approved)
 	return err
+}
+
+// validateItem is RosterItem.Validate plus what the utf8mb4 columns require: a name
+// and groups of valid UTF-8 (always so for text that came in XML).
+func validateItem(it *backends.RosterItem) error {
+	if err := it.Validate(); err != nil {
+		return err
+	}
+	if !utf8.ValidString(it.Name) || slices.ContainsFunc(it.Groups, func(g string) bool { return !utf8.ValidString(g) }) {
+		return fmt.Errorf("roster item %s: name or group is not UTF-8: %w", it.Contact, backends.ErrInvalid)
+	}
+	return nil
 }
 
 func encodeGroups(groups []string) (string, error) {
@@ -203,7 +217,7 @@ func (s *Store) PutRosterItem(ctx context.Context, domain, user string, item bac
 	if err := s.checkRoster(ctx, op, domain, user); err != nil {
 		return 0, err
 	}
-	if err := item.Validate(); err != nil {
+	if err := validateItem(&item); err != nil {
 		return 0, fmt.Errorf("mysql: %s: %w", op, err)
 	}
 	owner := ownerKey(domain, user)
@@ -277,7 +291,7 @@ func (s *Store) UpdateRosterItem(ctx context.Context, domain, user, contact stri
 			if next.Contact != contact {
 				return fmt.Errorf("function returned contact %q for %q: %w", next.Contact, contact, backends.ErrInvalid)
 			}
-			if err := next.Validate(); err != nil {
+			if err := validateItem(&next); err != nil {
 				return err
 			}
 			if err := putItem(wctx, tx, owner, &next); err != nil {

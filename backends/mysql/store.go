@@ -170,7 +170,8 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("mysql: %s: %w", op, err)
 	case s.closed.Load():
 		return fmt.Errorf("mysql: %s: %w (%v)", op, backends.ErrClosed, err)
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// The caller's own context ended the call.
 		return fmt.Errorf("mysql: %s: %w", op, err)
 	case unavailable(err):
 		return fmt.Errorf("mysql: %s: %w: %w", op, backends.ErrUnavailable, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hermod-im/hermod/backends"
 )
@@ -146,6 +147,9 @@ func (s *Store) SetLastLogout(ctx context.Context, domain, user string, l backen
 	}
 	if err := backends.ValidateLastLogout(domain, user, l); err != nil {
 		return fmt.Errorf("mysql: %s: %w", op, err)
+	}
+	if !utf8.ValidString(l.Status) {
+		return fmt.Errorf("mysql: %s of %s@%s: status is not UTF-8: %w", op, user, domain, backends.ErrInvalid)
 	}
 	r := &lastRequest{domain: domain, user: user, at: l.At.Unix(), status: l.Status}
 	err := s.submit(ctx, lastKind{}, r, 1, len(l.Status))
