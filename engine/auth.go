@@ -106,18 +106,23 @@ func decodeSASL(text string, initial bool) ([]byte, bool) {
 	return b, err == nil
 }
 
-// saslStep runs the exchange's next step on a worker; the stream waits for it.
+// saslStep runs the exchange's next step on a worker, or here when the step cannot
+// block (the SCRAM proof check); the stream waits for it either way.
 func (c *conn) saslStep() {
 	ex := c.stream.auth
 	c.busy = true
 	ctx := c.srv.ctx
+	if !ex.srv.Blocks(ex.in) {
+		// Input after the step is scanned once the current input has been set aside
+		// (onTraffic), as after a worker's step, but without the round trip.
+		out, done, err := ex.srv.Step(ctx, ex.in)
+		c.saslStepFinish(ex, encodeSASL(out), done, err)
+		c.resumeSoon = true
+		return
+	}
 	ok := c.srv.workers.submit(func() {
 		out, done, err := ex.srv.Step(ctx, ex.in)
-		var res []byte
-		if len(out) > 0 {
-			res = make([]byte, base64.StdEncoding.EncodedLen(len(out)))
-			base64.StdEncoding.Encode(res, out)
-		}
+		res := encodeSASL(out)
 		c.post(func() { c.saslStepDone(ex, res, done, err) })
 	})
 	if !ok {
@@ -127,12 +132,27 @@ func (c *conn) saslStep() {
 	}
 }
 
-// saslStepDone reports a step's outcome to the client. On the loop.
-func (c *conn) saslStepDone(ex *saslExchange, out []byte, done bool, err error) {
-	if c.stream.auth != ex {
-		c.resume() // aborted or replaced while the step ran
-		return
+// encodeSASL returns out in base64, nil for nothing.
+func encodeSASL(out []byte) []byte {
+	if len(out) == 0 {
+		return nil
 	}
+	res := make([]byte, base64.StdEncoding.EncodedLen(len(out)))
+	base64.StdEncoding.Encode(res, out)
+	return res
+}
+
+// saslStepDone reports a worker's step to the client and resumes the stream. On the
+// loop.
+func (c *conn) saslStepDone(ex *saslExchange, out []byte, done bool, err error) {
+	if c.stream.auth == ex {
+		c.saslStepFinish(ex, out, done, err)
+	} // else aborted or replaced while the step ran
+	c.resume()
+}
+
+// saslStepFinish reports a step's outcome (out in base64) to the client. On the loop.
+func (c *conn) saslStepFinish(ex *saslExchange, out []byte, done bool, err error) {
 	mech := ex.srv.Mechanism().String()
 	switch {
 	case err != nil:
@@ -169,7 +189,6 @@ func (c *conn) saslStepDone(ex *saslExchange, out []byte, done bool, err error) 
 		c.sc.Reset()
 		c.setDeadline(c.lis.handshakeTimeout)
 	}
-	c.resume()
 }
 
 // saslFailure sends <failure/> and ends the stream after too many failed attempts

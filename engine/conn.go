@@ -38,6 +38,9 @@ type conn struct {
 	// wait for) is in flight: input is held, not scanned, until it completes.
 	busy    bool
 	closing bool
+	// resumeSoon asks onTraffic to resume the stream once the current input has
+	// been set aside: a step that would have gone to a worker ran on the loop.
+	resumeSoon bool
 	// corked gathers writes in wq while input is handled (see write).
 	corked bool
 	wq     *bytebufferpool.ByteBuffer
@@ -242,6 +245,10 @@ func (c *conn) closeStream() {
 func (c *conn) onTraffic(data []byte) {
 	c.corked = true
 	c.handleTraffic(data)
+	for c.resumeSoon && !c.closing {
+		c.resumeSoon = false
+		c.resume()
+	}
 	c.corked = false
 	c.flush()
 }

@@ -15,6 +15,9 @@ type anonymousServer struct {
 // maxTrace is RFC 4505's limit on the trace, in characters.
 const maxTrace = 255
 
+// Blocks implements Server: ANONYMOUS looks nothing up.
+func (s *anonymousServer) Blocks([]byte) bool { return false }
+
 // Mechanism implements Server.
 func (s *anonymousServer) Mechanism() Mechanism { return Anonymous }
 

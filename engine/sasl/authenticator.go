@@ -305,6 +305,11 @@ type Server interface {
 	// until the next Step; in is not retained. Step may block on backends and PBKDF2 and
 	// returns temporary-auth-failure promptly when ctx ends.
 	Step(ctx context.Context, in []byte) (out []byte, done bool, err error)
+	// Blocks reports whether Step(ctx, in) may block or cost more than a few
+	// microseconds (a backend lookup, PBKDF2). When it is false the engine runs the
+	// step on the event loop instead of handing it to a worker: the SCRAM proof
+	// check, with the keys fetched by the first step, is a handful of HMACs.
+	Blocks(in []byte) bool
 	// Username returns the prepared username once Step has succeeded, and "" before or
 	// for ANONYMOUS (the engine picks the anonymous identity).
 	Username() string

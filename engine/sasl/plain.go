@@ -20,6 +20,10 @@ type plainServer struct {
 	user    string
 }
 
+// Blocks implements Server: checking a password may block (a backend, PBKDF2);
+// sending the empty challenge for a missing initial response does not.
+func (s *plainServer) Blocks(in []byte) bool { return !s.done && (in != nil || s.started) }
+
 // Mechanism implements Server.
 func (s *plainServer) Mechanism() Mechanism { return Plain }
 

@@ -54,6 +54,12 @@ type scramServer struct {
 // Mechanism implements Server.
 func (s *scramServer) Mechanism() Mechanism { return s.mech }
 
+// Blocks implements Server: only the first message, which fetches the keys, may
+// block; the empty challenge and the proof check do not.
+func (s *scramServer) Blocks(in []byte) bool {
+	return s.err == nil && s.state == scramWantFirst && (in != nil || s.started)
+}
+
 // Username implements Server.
 func (s *scramServer) Username() string { return s.user }
 
