@@ -161,7 +161,13 @@ func (r *Registry) NodeSessions(ctx context.Context, node string) ([]backends.Se
 	}
 	op := "sessions of node " + node
 	var out []backends.Session
+	seen := map[string]struct{}{} // SSCAN may return a member twice
 	err := r.scanIndex(ctx, op, node, func(rctx context.Context, members []string) error {
+		members = slices.DeleteFunc(members, func(m string) bool {
+			_, dup := seen[m]
+			seen[m] = struct{}{}
+			return dup
+		})
 		cmds, err := r.c.Pipelined(rctx, func(p goredis.Pipeliner) error {
 			for _, m := range members {
 				d, u, res, err := parseMember(m)

@@ -45,8 +45,8 @@ func (m *Module) run() {
 	}
 }
 
-// callContext bounds one round of registry calls; Stop cancels it through the host's
-// context only at shutdown, so a round in flight finishes or times out.
+// callContext bounds one registry call (or the few of a heartbeat). It does not derive
+// from the host's context: a call in flight at shutdown finishes or times out.
 func (m *Module) callContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), m.opts.Timeout.D)
 }
@@ -139,8 +139,6 @@ func (m *Module) round() {
 	clear(m.dirty)
 	m.mu.Unlock()
 
-	ctx, cancel := m.callContext()
-	defer cancel()
 	jobs := make(chan *write)
 	var wg sync.WaitGroup
 	var failedMu sync.Mutex
@@ -149,12 +147,16 @@ func (m *Module) round() {
 	for range min(concurrency, len(writes)) {
 		wg.Go(func() {
 			for w := range jobs {
+				// Each call gets the whole timeout: a resync of many sessions may take
+				// longer than one, queued behind the others.
+				ctx, cancel := m.callContext()
 				var err error
 				if w.reg != nil {
 					err = m.reg.Register(ctx, *w.reg)
 				} else {
 					err = m.reg.Unregister(ctx, w.key.Domain, w.key.User, w.key.Resource, m.opts.Node)
 				}
+				cancel()
 				switch {
 				case err == nil && w.reg != nil:
 					m.stats.registered.Add(1)
