@@ -131,6 +131,17 @@ func TestLoginJWT(t *testing.T) {
 	}
 }
 
+// aliceExtauth is an extauth program knowing alice@localhost with password "secret".
+const aliceExtauth = `import struct, sys
+while True:
+    h = sys.stdin.buffer.read(2)
+    if len(h) < 2: sys.exit(0)
+    req = sys.stdin.buffer.read(struct.unpack(">H", h)[0]).decode()
+    ok = req == "auth:alice:localhost:secret" or req == "isuser:alice:localhost"
+    sys.stdout.buffer.write(struct.pack(">HH", 2, int(ok)))
+    sys.stdout.buffer.flush()
+`
+
 func TestLoginExternal(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
@@ -140,15 +151,7 @@ func TestLoginExternal(t *testing.T) {
 		t.Skip("python3 not found")
 	}
 	script := filepath.Join(t.TempDir(), "auth.py")
-	err = os.WriteFile(script, []byte(`import struct, sys
-while True:
-    h = sys.stdin.buffer.read(2)
-    if len(h) < 2: sys.exit(0)
-    req = sys.stdin.buffer.read(struct.unpack(">H", h)[0]).decode()
-    ok = req == "auth:alice:localhost:secret" or req == "isuser:alice:localhost"
-    sys.stdout.buffer.write(struct.pack(">HH", 2, int(ok)))
-    sys.stdout.buffer.flush()
-`), 0o600)
+	err = os.WriteFile(script, []byte(aliceExtauth), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"net/url"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -33,39 +32,30 @@ func (c *Config) validateAuthMethods(ec *errs, p path, hosts map[string]bool) {
 			methodsAt = p.key("host").key(h).key("methods")
 		}
 		for i, m := range a.Methods {
-			// where returns the path to blame for key of table m: the override's
-			// when it sets the key, else the global table's when the file sets it
-			// there, else (a required key nobody set) the entry listing the method.
-			where := func(h, m, key string, set func(o AuthHost) bool) path {
-				if o, ok := c.Auth.Host[h]; ok && set(o) {
-					return p.key("host").key(h).key(m).key(key)
+			// bad reports a problem with key of table m, at the per-host table when
+			// the file sets the key there, else at the global table when the file
+			// sets it there (or the Config was built in code), else (a required key
+			// nobody set) at the entry listing the method.
+			bad := func(key, format string, args ...any) {
+				at := methodsAt.index(i)
+				if hp := p.key("host").key(h).key(m).key(key); c.idx.has(hp) {
+					at = hp
+				} else if gp := p.key(m).key(key); c.idx == nil || c.idx.has(gp) {
+					at = gp
 				}
-				if c.idx == nil || c.idx.has(p.key(m).key(key)) {
-					return p.key(m).key(key)
-				}
-				return methodsAt.index(i)
+				report(at, format, args...)
 			}
 			switch m {
 			case "mysql":
-				validateAuthMySQL(a.MySQL, func(key, format string, args ...any) {
-					report(where(h, m, key, func(o AuthHost) bool { return o.MySQL != nil && fieldSet(*o.MySQL, key) }), format, args...)
-				})
+				validateAuthMySQL(a.MySQL, bad)
 			case "http":
-				validateAuthHTTP(a.HTTP, func(key, format string, args ...any) {
-					report(where(h, m, key, func(o AuthHost) bool { return o.HTTP != nil && fieldSet(*o.HTTP, key) }), format, args...)
-				})
+				validateAuthHTTP(a.HTTP, bad)
 			case "jwt":
-				validateAuthJWT(a.JWT, func(key, format string, args ...any) {
-					report(where(h, m, key, func(o AuthHost) bool { return o.JWT != nil && fieldSet(*o.JWT, key) }), format, args...)
-				})
+				validateAuthJWT(a.JWT, bad)
 			case "external":
-				validateAuthExternal(a.External, func(key, format string, args ...any) {
-					report(where(h, m, key, func(o AuthHost) bool { return o.External != nil && fieldSet(*o.External, key) }), format, args...)
-				})
+				validateAuthExternal(a.External, bad)
 			case "anonymous":
-				validateAuthAnonymous(a.Anonymous, func(key, format string, args ...any) {
-					report(where(h, m, key, func(o AuthHost) bool { return o.Anonymous != nil && fieldSet(*o.Anonymous, key) }), format, args...)
-				})
+				validateAuthAnonymous(a.Anonymous, bad)
 			}
 		}
 		dup := map[string]bool{}
@@ -76,12 +66,6 @@ func (c *Config) validateAuthMethods(ec *errs, p path, hosts map[string]bool) {
 			dup[m] = true
 		}
 	}
-}
-
-// fieldSet reports whether the field of table v with TOML key key is non-zero.
-func fieldSet[T any](v T, key string) bool {
-	f, ok := fieldValue(v, key)
-	return ok && !f.IsZero()
 }
 
 // problem reports an invalid value at a method table's key.
@@ -184,14 +168,4 @@ func validateAuthAnonymous(a AuthAnonymous, bad problem) {
 			break
 		}
 	}
-}
-
-// fieldValue returns the field of struct v whose TOML key is key.
-func fieldValue[T any](v T, key string) (reflect.Value, bool) {
-	rv := reflect.ValueOf(v)
-	f, ok := fieldByTag(rv.Type(), key)
-	if !ok {
-		return reflect.Value{}, false
-	}
-	return rv.FieldByIndex(f.Index), true
 }
