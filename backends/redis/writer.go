@@ -115,43 +115,31 @@ func (r *Registry) write(sh *shard) {
 	for {
 		select {
 		case o := <-sh.q:
-			batch = append(batch[:0], o)
+			r.flush(r.fill(sh, append(batch[:0], o)))
 		case <-r.closing:
-			r.drain(sh, batch)
-			return
-		}
-	fill:
-		for len(batch) < r.opts.MaxBatch {
-			select {
-			case o := <-sh.q:
-				batch = append(batch, o)
-			default:
-				break fill
+			// An op queued after this last look is answered ErrClosed by enqueue,
+			// once the writers have stopped.
+			for {
+				if batch = r.fill(sh, batch[:0]); len(batch) == 0 {
+					return
+				}
+				r.flush(batch)
 			}
 		}
-		r.flush(batch)
 	}
 }
 
-// drain flushes what is left in sh's queue after Close. An op queued after the last
-// look is answered ErrClosed by enqueue, once the writers have stopped.
-func (r *Registry) drain(sh *shard, batch []*op) {
-	for {
-		batch = batch[:0]
-	fill:
-		for len(batch) < r.opts.MaxBatch {
-			select {
-			case o := <-sh.q:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
+// fill appends to batch what sh's queue holds, without waiting, up to MaxBatch.
+func (r *Registry) fill(sh *shard, batch []*op) []*op {
+	for len(batch) < r.opts.MaxBatch {
+		select {
+		case o := <-sh.q:
+			batch = append(batch, o)
+		default:
+			return batch
 		}
-		if len(batch) == 0 {
-			return
-		}
-		r.flush(batch)
 	}
+	return batch
 }
 
 // flush sends batch in one pipeline and answers every op.
