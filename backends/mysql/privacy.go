@@ -107,6 +107,7 @@ func scanSettings(rows *sql.Rows) (backends.PrivacySettings, error) {
 		set.Default = string(def)
 		set.Lists = append(set.Lists, backends.PrivacyList{Name: string(name), Items: items})
 	}
+	set.Normalize() // rows come in key order; this only checks it
 	return set, rows.Err()
 }
 
@@ -141,7 +142,7 @@ func (s *Store) UpdatePrivacy(ctx context.Context, domain, user string, fn backe
 		}
 		rows, err := tx.QueryContext(wctx, `SELECT u.default_list, l.name, l.items
 			FROM privacy_users u JOIN privacy_lists l ON l.domain = u.domain AND l.user = u.user
-			WHERE u.domain = ? AND u.user = ? ORDER BY l.name`, domain, user)
+			WHERE u.domain = ? AND u.user = ?`, domain, user)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/hermod-im/hermod/backends"
@@ -140,6 +141,10 @@ func (s *Store) Roster(ctx context.Context, domain, user string) ([]backends.Ros
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, s.fail(ctx, fmt.Sprintf("%s of %s@%s", op, user, domain), err)
+	}
+	byContact := func(a, b backends.RosterItem) int { return strings.Compare(a.Contact, b.Contact) }
+	if !slices.IsSortedFunc(items, byContact) {
+		slices.SortFunc(items, byContact)
 	}
 	return items, ver, nil
 }
