@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,5 +108,87 @@ func TestClosedWhileQueued(t *testing.T) {
 		case <-timeout:
 			t.Fatal("Register calls hang after Close")
 		}
+	}
+}
+
+// TestServerKilledUnderLoad kills and restarts a private Redis while callers keep
+// registering: every call returns within about one timeout, every error wraps
+// ErrUnavailable, and writes succeed again after the restart.
+func TestServerKilledUnderLoad(t *testing.T) {
+	srv := redistest.StartServer(t)
+	const timeout = time.Second
+	r := open(t, Options{Addr: srv.Addr, Timeout: timeout})
+	type result struct {
+		ok, unavailable, other int
+		slowest                time.Duration
+		otherErr               error
+	}
+	var mu sync.Mutex
+	var total result
+	var afterRestart atomic.Int64
+	restarted := atomic.Bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			var res result
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					mu.Lock()
+					total.ok += res.ok
+					total.unavailable += res.unavailable
+					total.other += res.other
+					total.slowest = max(total.slowest, res.slowest)
+					if total.otherErr == nil {
+						total.otherErr = res.otherErr
+					}
+					mu.Unlock()
+					return
+				default:
+				}
+				t0 := time.Now()
+				err := r.Register(context.Background(), backends.Session{Domain: "example.com",
+					User: fmt.Sprint("u", g), Resource: fmt.Sprint("r", i%50), Node: "n"})
+				res.slowest = max(res.slowest, time.Since(t0))
+				switch {
+				case err == nil:
+					res.ok++
+					if restarted.Load() {
+						afterRestart.Add(1)
+					}
+				case errors.Is(err, backends.ErrUnavailable):
+					res.unavailable++
+					time.Sleep(time.Millisecond) // as a caller that backs off would
+				default:
+					res.other++
+					res.otherErr = err
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	srv.Kill()
+	time.Sleep(500 * time.Millisecond)
+	srv.Start()
+	restarted.Store(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for afterRestart.Load() < 100 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("ok %d, unavailable %d, slowest call %v, ok after restart %d", total.ok, total.unavailable, total.slowest, afterRestart.Load())
+	if total.other != 0 {
+		t.Fatalf("%d errors not wrapping ErrUnavailable, e.g. %v", total.other, total.otherErr)
+	}
+	if total.unavailable == 0 {
+		t.Fatal("no call failed while Redis was down")
+	}
+	if total.slowest > timeout+time.Second {
+		t.Fatalf("a call took %v with a %v timeout", total.slowest, timeout)
+	}
+	if afterRestart.Load() < 100 {
+		t.Fatalf("only %d registrations succeeded in 10 s after the restart", afterRestart.Load())
 	}
 }
