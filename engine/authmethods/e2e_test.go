@@ -311,3 +311,50 @@ func benchUsersTable() (string, error) {
 	}
 	return "root@tcp(127.0.0.1:3306)/hermod_t_auth?timeout=2s", nil
 }
+
+// Each host authenticates with its own methods ([auth.host."x"]).
+func TestPerHostMethods(t *testing.T) {
+	const secret = "an HMAC secret of at least 32 bytes!"
+	ts := enginetest.Start(t, enginetest.WithConfig(func(c *config.Config) {
+		c.General.Hosts = []string{"localhost", "tokens.localhost"}
+		c.Auth.Methods = []string{"internal"}
+		c.Auth.JWT.Secret = secret
+		c.Auth.Host = map[string]config.AuthHost{"tokens.localhost": {Methods: []string{"jwt", "anonymous"}}}
+	}))
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice@tokens.localhost"}).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(domain, mech, payload string) string {
+		rc := enginetest.DialRaw(t, ts.Plain)
+		rc.Send(strings.Replace(enginetest.StreamOpen, "to='localhost'", "to='"+domain+"'", 1))
+		features := rc.ReadUntil("</stream:features>")
+		rc.Buf.Reset()
+		rc.Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + mech + "'>" + base64.StdEncoding.EncodeToString([]byte(payload)) + "</auth>")
+		return features + saslOutcome(t, rc)
+	}
+	if got := login("tokens.localhost", "PLAIN", "\x00alice\x00"+token); !strings.Contains(got, "<success") || strings.Contains(got, "SCRAM") || !strings.Contains(got, "ANONYMOUS") {
+		t.Errorf("token login on tokens.localhost: %q", got)
+	}
+	if got := login("localhost", "PLAIN", "\x00alice\x00"+token); !strings.Contains(got, "<not-authorized/>") || strings.Contains(got, "ANONYMOUS") {
+		t.Errorf("token login on localhost (internal only): %q", got)
+	}
+}
+
+// saslOutcome reads until the server's <success/> or <failure/> and returns what came.
+func saslOutcome(t *testing.T, rc *enginetest.Raw) string {
+	t.Helper()
+	_ = rc.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	for {
+		got := rc.Buf.String()
+		if strings.Contains(got, "<success") || strings.Contains(got, "</failure>") {
+			return got
+		}
+		n, err := rc.Conn.Read(buf)
+		rc.Buf.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("waiting for the SASL outcome: %v; got %q", err, rc.Buf.String())
+		}
+	}
+}
