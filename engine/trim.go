@@ -24,7 +24,7 @@ const (
 	trimDelay = 2 * time.Second
 	// trimInterval bounds the cost under steady load, where some connection goes
 	// quiet in every round: one forced collection per interval at most.
-	trimInterval = 30 * time.Second
+	trimInterval = 10 * time.Second
 	// trimMinFree is the free, unreturned heap below which a trim is not worth a
 	// forced collection.
 	trimMinFree = 8 << 20

@@ -33,8 +33,9 @@ func TestTrimmerPolicy(t *testing.T) {
 	if tr.tick(t0.Add(trimDelay + time.Second)) {
 		t.Fatal("trimmed twice without a new compaction")
 	}
-	tr.compacted(t0.Add(10 * time.Second))
-	if tr.tick(t0.Add(10*time.Second + trimDelay)) {
+	soon := t0.Add(trimDelay + trimInterval/2)
+	tr.compacted(soon)
+	if tr.tick(soon.Add(trimDelay)) {
 		t.Fatal("trimmed again within trimInterval")
 	}
 	// The request stays pending until the interval has passed.
@@ -43,7 +44,7 @@ func TestTrimmerPolicy(t *testing.T) {
 	}
 	trimSink = nil
 	runtime.GC()
-	if !tr.tick(t0.Add(trimDelay + trimInterval)) {
+	if !tr.tick(t0.Add(trimDelay + trimInterval + trimDelay)) {
 		t.Fatal("pending trim dropped")
 	}
 }
