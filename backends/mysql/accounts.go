@@ -81,19 +81,15 @@ func (s *Store) PutAccounts(ctx context.Context, as []backends.Account) error {
 	defer cancel()
 	now := time.Now()
 	err := s.inTx(wctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(as); start += maxStatementRows / 2 {
-			chunk := as[start:min(len(as), start+maxStatementRows/2)]
+		return chunked(as, accountNCols, func(backends.Account) int { return 0 }, func(chunk []backends.Account) error {
 			args := make([]any, 0, len(chunk)*accountNCols)
 			for i := range chunk {
 				args = accountArgs(args, &chunk[i], now)
 			}
-			q := "INSERT INTO accounts (" + accountCols + ") VALUES " + placeholders(len(chunk), accountNCols) +
-				" ON DUPLICATE KEY UPDATE " + updateAll(accountCols, "domain", "user")
-			if _, err := tx.ExecContext(wctx, q, args...); err != nil {
-				return err
-			}
-		}
-		return nil
+			_, err := tx.ExecContext(wctx, "INSERT INTO accounts ("+accountCols+") VALUES "+
+				placeholders(len(chunk), accountNCols)+" ON DUPLICATE KEY UPDATE "+updateAll(accountCols, "domain", "user"), args...)
+			return err
+		})
 	})
 	return s.fail(ctx, op, err)
 }

@@ -111,26 +111,7 @@ func BenchmarkRosterRead(b *testing.B) {
 				}
 			})
 			const owners, contacts = 100, 100
-			// The fixture goes in with multi-row statements: 10000 roster writes
-			// would take a minute of commits.
-			groups, _ := encodeGroups([]string{"Friends"})
-			for u := range owners {
-				user := fmt.Sprint("user", u)
-				owner := ownerKey(dom, user)
-				if _, err := s.db.Exec("INSERT INTO rosters (owner, domain, user, version) VALUES (?, ?, ?, 1)", owner, dom, user); err != nil {
-					b.Fatal(err)
-				}
-				args := make([]any, 0, 7*contacts)
-				for c := range contacts {
-					args = append(args, owner, fmt.Sprintf("contact%d@example.net", c), fmt.Sprint("Contact ", c), groups,
-						uint8(backends.SubBoth), false, false)
-				}
-				_, err := s.db.Exec("INSERT INTO roster_items (owner, contact, name, grps, subscription, ask, approved) VALUES "+
-					placeholders(contacts, 7), args...)
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
+			loadRosters(b, s, dom, owners, contacts)
 			s.adhoc = mode.adhoc
 			runParallel(b, 16, func(i int) error {
 				items, _, err := s.Roster(context.Background(), dom, fmt.Sprint("user", i%owners))
@@ -209,4 +190,74 @@ func benchCredentials() backends.Credentials {
 			StoredKey: make([]byte, size), ServerKey: make([]byte, size)}
 	}
 	return backends.Credentials{SHA1: k(20), SHA256: k(32), SHA512: k(64)}
+}
+
+// loadRosters gives users user0..user<owners-1> of dom a roster of contacts items each,
+// with multi-row statements: that many roster writes would take minutes of commits.
+func loadRosters(b *testing.B, s *Store, dom string, owners, contacts int) {
+	groups, _ := encodeGroups([]string{"Friends"})
+	for u := range owners {
+		user := fmt.Sprint("user", u)
+		owner := ownerKey(dom, user)
+		if _, err := s.db.Exec("INSERT INTO rosters (owner, domain, user, version) VALUES (?, ?, ?, 1)", owner, dom, user); err != nil {
+			b.Fatal(err)
+		}
+		args := make([]any, 0, 7*contacts)
+		for c := range contacts {
+			args = append(args, owner, fmt.Sprintf("contact%d@example.net", c), fmt.Sprint("Contact ", c), groups,
+				uint8(backends.SubBoth), false, false)
+		}
+		_, err := s.db.Exec("INSERT INTO roster_items (owner, contact, name, grps, subscription, ask, approved) VALUES "+
+			placeholders(contacts, 7), args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoginPath measures the storage side of one login: the account read, the
+// roster (30 contacts), the privacy settings and the offline count, from 64
+// goroutines over 500 users.
+func BenchmarkLoginPath(b *testing.B) {
+	s := openTest(b, Options{MaxOpenConns: 64, MaxIdleConns: 64})
+	dom := testDomain(b)
+	const users = 500
+	b.Cleanup(func() {
+		cleanDomain(b, s, dom)
+		for u := range users {
+			s.DeleteRoster(context.Background(), dom, fmt.Sprint("user", u))
+		}
+	})
+	as := make([]backends.Account, users)
+	for i := range as {
+		as[i] = backends.Account{Domain: dom, User: fmt.Sprint("user", i), Credentials: benchCredentials()}
+	}
+	if err := s.PutAccounts(b.Context(), as); err != nil {
+		b.Fatal(err)
+	}
+	loadRosters(b, s, dom, users, 30)
+	block := encodeItems([]backends.PrivacyItem{{Type: backends.PrivacyJID, Value: "spam@example.org", Deny: true, Order: 1}})
+	for u := range users {
+		user := fmt.Sprint("user", u)
+		if _, err := s.db.Exec("INSERT INTO privacy_users (domain, user, default_list) VALUES (?, ?, 'block')", dom, user); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.db.Exec("INSERT INTO privacy_lists (domain, user, name, items) VALUES (?, ?, 'block', ?)", dom, user, block); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runParallel(b, 64, func(i int) error {
+		ctx, user := context.Background(), fmt.Sprint("user", i%users)
+		if _, err := s.Account(ctx, dom, user); err != nil {
+			return err
+		}
+		if items, _, err := s.Roster(ctx, dom, user); err != nil || len(items) != 30 {
+			return fmt.Errorf("roster: %d items, %v", len(items), err)
+		}
+		if set, err := s.PrivacySettings(ctx, dom, user); err != nil || set.DefaultList() == nil {
+			return fmt.Errorf("privacy: %+v, %v", set, err)
+		}
+		_, err := s.CountOffline(ctx, dom, user)
+		return err
+	}, "logins/s")
 }

@@ -85,11 +85,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 // start checks the server and the schema, prepares statements and starts the pipeline.
 func (s *Store) start(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
+	pctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
 	defer cancel()
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.db.PingContext(pctx); err != nil {
 		return s.fail(ctx, "open", err)
 	}
+	// Migrations may take longer than a query: only ctx bounds them.
 	if s.opts.Migrate {
 		applied, err := Migrate(ctx, s.db)
 		if err != nil {
@@ -107,7 +108,9 @@ func (s *Store) start(ctx context.Context) error {
 			return fmt.Errorf("mysql: open: schema not current, migrations %v pending (run `hermod db migrate` or set migrate)", pending)
 		}
 	}
-	if err := s.stmts.prepare(ctx, s.db); err != nil {
+	pctx, cancel = context.WithTimeout(ctx, s.opts.QueryTimeout)
+	defer cancel()
+	if err := s.stmts.prepare(pctx, s.db); err != nil {
 		return s.fail(ctx, "open: prepare statements", err)
 	}
 	s.pipe = newPipeline(s)
