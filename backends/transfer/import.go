@@ -19,7 +19,7 @@ import (
 // Defaults of ImportOptions.
 const (
 	DefaultBatchSize = 500
-	DefaultWorkers   = 8
+	DefaultWorkers   = 32
 )
 
 // ImportOptions tune Import. The zero value imports with the defaults.

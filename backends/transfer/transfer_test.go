@@ -205,7 +205,7 @@ func dumpStore(t *testing.T, st backends.Store, namespaces []string) dump {
 	return out
 }
 
-func openEmbedded(t *testing.T) *embedded.Store {
+func openEmbedded(t testing.TB) *embedded.Store {
 	t.Helper()
 	st, err := embedded.Open(t.TempDir(), embedded.Options{})
 	if err != nil {

@@ -161,7 +161,7 @@ func dbExport(ctx context.Context, args []string, io stdio) error {
 func dbImport(ctx context.Context, args []string, io stdio) error {
 	fs := newFlagSet("db import")
 	cfgPath := fs.String("config", "", "configuration file: the stores to write")
-	workers := fs.Int("workers", transfer.DefaultWorkers, "accounts written at once")
+	workers := fs.Int("workers", transfer.DefaultWorkers, "accounts written at once (their durable writes share commits)")
 	batch := fs.Int("batch", transfer.DefaultBatchSize, "accounts per batch")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
