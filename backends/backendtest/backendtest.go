@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) backends.Store, opts ...Optio
 		{"PutAccountsAllOrNothing", s.testPutAllOrNothing},
 		{"NoSharedMemory", s.testNoSharedMemory},
 		{"KeysAreOpaque", s.testKeysAreOpaque},
+		{"KeysAreBytes", s.testKeysAreBytes},
 		{"ListOrder", s.testListOrder},
 		{"ListPaging", s.testListPaging},
 		{"ListLargeDomain", s.testListLarge},
