@@ -290,6 +290,9 @@ func TestFaultServerKilled(t *testing.T) {
 		total += len(ws[w].acked)
 	}
 	t.Logf("%d appends acknowledged, %d failed during the outage", total, failed)
+	if st := s.Stats(); st.Unavailable < int64(failed) || st.Batches == 0 {
+		t.Errorf("Stats() = %+v after %d unavailable failures", st, failed)
+	}
 	if failed == 0 {
 		t.Error("no write failed while the server was down: the test did not test anything")
 	}

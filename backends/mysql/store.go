@@ -39,10 +39,46 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// stats count what the store did, for tests and benchmarks.
+	// stats count what the store did, for Stats, tests and benchmarks.
 	stats struct {
-		txs, batches, batchedCalls atomic.Int64
+		txs, batches, batchedCalls, unavailable atomic.Int64
 	}
+	// lastOutageLog is when an unavailability was last logged (UnixNano), so that an
+	// outage logs once per outageLogEvery rather than once per call.
+	lastOutageLog atomic.Int64
+}
+
+// outageLogEvery spaces the log lines of an outage.
+const outageLogEvery = 5 * time.Second
+
+// Stats are counters of a store since it opened, for metrics.
+type Stats struct {
+	// Transactions counts the transactions begun, retries included.
+	Transactions int64
+	// Batches counts the pipelined transactions that committed, and BatchedCalls the
+	// calls they carried: BatchedCalls/Batches is the grouping achieved.
+	Batches, BatchedCalls int64
+	// Queued is how many calls wait for the pipeline's writer now.
+	Queued int
+	// Unavailable counts the calls that failed with backends.ErrUnavailable.
+	Unavailable int64
+	// Pool is the connection pool's own statistics.
+	Pool sql.DBStats
+}
+
+// Stats returns the store's counters. Any goroutine may call it, also after Close.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		Transactions: s.stats.txs.Load(),
+		Batches:      s.stats.batches.Load(),
+		BatchedCalls: s.stats.batchedCalls.Load(),
+		Unavailable:  s.stats.unavailable.Load(),
+		Pool:         s.db.Stats(),
+	}
+	if s.pipe != nil && s.pipe.queue != nil {
+		st.Queued = len(s.pipe.queue)
+	}
+	return st
 }
 
 var (
@@ -177,6 +213,11 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 		// The caller's own context ended the call.
 		return fmt.Errorf("mysql: %s: %w", op, err)
 	case unavailable(err):
+		s.stats.unavailable.Add(1)
+		now := time.Now().UnixNano()
+		if last := s.lastOutageLog.Load(); now-last >= int64(outageLogEvery) && s.lastOutageLog.CompareAndSwap(last, now) {
+			s.log.Error("database unavailable", "op", op, "error", err, "failed_calls", s.stats.unavailable.Load())
+		}
 		return fmt.Errorf("mysql: %s: %w: %w", op, backends.ErrUnavailable, err)
 	}
 	return fmt.Errorf("mysql: %s: %w", op, err)
