@@ -189,9 +189,9 @@ func (p *pipeline) run() {
 }
 
 // flush commits batch in one transaction and answers its requests. Requests whose
-// caller gave up before the transaction began are not written. When the transaction fails for a reason other than the server's
-// unavailability, each request is retried alone, so that one bad request does not fail
-// the others.
+// caller gave up before the transaction began are not written. When the transaction
+// fails for a reason other than the server's unavailability, each request is retried
+// alone, so that one bad request does not fail the others.
 func (p *pipeline) flush(batch []*request) {
 	s := p.s
 	live := batch[:0:0]
