@@ -26,7 +26,9 @@
 //
 // # Failures
 //
-// Every call is bounded by Options.QueryTimeout. While the server cannot be reached,
+// Every call is bounded by Options.QueryTimeout. A read ends when its caller's context
+// does; a write, once sent to the server, is not cut short by its caller's context
+// (so that an error never hides a write that happened) but still by QueryTimeout. While the server cannot be reached,
 // calls fail promptly with an error wrapping backends.ErrUnavailable; the connection
 // pool reconnects by itself when the server is back.
 //
