@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -27,6 +28,7 @@ import (
 	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/engine/enginetest"
 	"github.com/hermod-im/hermod/modules/presence"
+	"github.com/hermod-im/hermod/modules/register"
 	"github.com/hermod-im/hermod/modules/roster"
 )
 
@@ -201,7 +203,8 @@ func TestLoginAnonymous(t *testing.T) {
 		enginetest.WithConfig(withMethods("internal", "anonymous")),
 		enginetest.WithModule(roster.Name, roster.New, nil),
 		enginetest.WithModule(presence.Name, presence.New, nil),
-		enginetest.WithModule("mod_probe", probe, nil))
+		enginetest.WithModule("mod_probe", probe, nil),
+		enginetest.WithModule(register.Name, register.New, nil))
 	host := <-hosts
 	exists := func(user string) bool {
 		t.Helper()
@@ -256,6 +259,15 @@ func TestLoginAnonymous(t *testing.T) {
 	}
 	if !exists(j.Localpart()) {
 		t.Errorf("UserExists(%s) = false while its session is bound", j.Localpart())
+	}
+	// An anonymous user cannot give itself a password (XEP-0077 password change).
+	rc.Send("<iq type='set' id='p1'><query xmlns='jabber:iq:register'><username>" + j.Localpart() +
+		"</username><password>a long new password</password></query></iq>")
+	if got := rc.ReadUntil("id='p1'"); !strings.Contains(got, "type='error'") {
+		t.Errorf("password change by an anonymous user: %q", got)
+	}
+	if _, err := ts.Store.Account(context.Background(), "localhost", j.Localpart()); !errors.Is(err, backends.ErrNotFound) {
+		t.Errorf("account of the anonymous user after a password change: %v", err)
 	}
 	rc.Send("</stream:stream>")
 	rc.ReadAll()
