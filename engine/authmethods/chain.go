@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
+	"time"
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine/config"
@@ -38,12 +40,37 @@ type Chain struct {
 	methods []Method
 	anon    *Anonymous // nil unless anonymous is enabled
 	log     *slog.Logger
+	logged  []logLimit // per method: failures are logged at most once per logEvery
+}
+
+// logEvery is the least time between two log lines about one method's failures: a
+// login storm against a service that is down must not flood the log.
+const logEvery = time.Second
+
+// logLimit rate-limits the failure log of one method.
+type logLimit struct {
+	last       atomic.Int64 // unix nanoseconds of the last line
+	suppressed atomic.Int64 // failures not logged since
 }
 
 // NewChain returns a chain over methods. Passwords of anonymous localparts (anon may
 // be nil) are never accepted: those names belong to ANONYMOUS sessions.
 func NewChain(log *slog.Logger, anon *Anonymous, methods ...Method) *Chain {
-	return &Chain{methods: methods, anon: anon, log: log}
+	return &Chain{methods: methods, anon: anon, log: log, logged: make([]logLimit, len(methods))}
+}
+
+// logFailure logs that method i failed to answer, unless it did less than logEvery
+// ago; the next line counts the failures left out.
+func (c *Chain) logFailure(i int, user string, err error) {
+	l := &c.logged[i]
+	now := time.Now().UnixNano()
+	last := l.last.Load()
+	if now-last < int64(logEvery) || !l.last.CompareAndSwap(last, now) {
+		l.suppressed.Add(1)
+		return
+	}
+	c.log.Warn("authentication method failed to answer", "method", c.methods[i].Name(),
+		"user", user, "err", err, "similar_failures_not_logged", l.suppressed.Swap(0))
 }
 
 // CheckPassword implements sasl.PasswordChecker. A method's *sasl.Failure other than
@@ -55,13 +82,13 @@ func (c *Chain) CheckPassword(ctx context.Context, user, password string) (bool,
 		return false, nil
 	}
 	var failed []error
-	for _, m := range c.methods {
+	for i, m := range c.methods {
 		ok, err := m.CheckPassword(ctx, user, password)
 		if err != nil {
 			if f := sasl.AsFailure(err); f != nil && f.Condition != sasl.TemporaryAuthFailure {
 				return false, err
 			}
-			c.log.Warn("authentication method failed to answer", "method", m.Name(), "user", user, "err", err)
+			c.logFailure(i, user, err)
 			failed = append(failed, fmt.Errorf("%s: %w", m.Name(), err))
 			continue
 		}

@@ -1,11 +1,14 @@
 package authmethods
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/backends/memory"
@@ -203,5 +206,28 @@ func TestNew(t *testing.T) {
 	a.External.Program = "/nonexistent/extauth"
 	if _, err := New(a, "example.com", store, secret, quietLog()); err == nil {
 		t.Error("New with a missing external program succeeded")
+	}
+}
+
+// A method that keeps failing is logged once per logEvery, not once per login.
+func TestChainLogLimit(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	c := NewChain(log, nil, &fixed{name: "http", err: errors.New("connection refused")})
+	for range 100 {
+		if _, err := c.CheckPassword(context.Background(), "alice", "pw"); err == nil {
+			t.Fatal("no error")
+		}
+	}
+	if n := strings.Count(buf.String(), "failed to answer"); n != 1 {
+		t.Fatalf("%d log lines for 100 failures within a second:\n%s", n, buf.String())
+	}
+	c.logged[0].last.Store(time.Now().Add(-2 * logEvery).UnixNano())
+	_, _ = c.CheckPassword(context.Background(), "alice", "pw")
+	if !strings.Contains(buf.String(), "similar_failures_not_logged=99") {
+		t.Errorf("the second line does not count the 99 left out:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), "pw") {
+		t.Error("the log shows the password")
 	}
 }
