@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"sync"
 	"time"
@@ -19,6 +20,8 @@ const (
 	nsXBOSH    = "urn:xmpp:xbosh"
 	// boshWait is the longest time the server may hold a request (XEP-0124 "wait").
 	boshWait = 30
+	// boshGap separates a request from the outstanding one before it.
+	boshGap = 20 * time.Millisecond
 )
 
 // boshStream is an XMPP stream over BOSH (XEP-0124, XEP-0206): HTTP requests carry
@@ -37,6 +40,8 @@ type boshStream struct {
 	queue    [][]byte // elements waiting for a request
 	special  string   // "restart" or "terminate": sent alone by the loop
 	inflight int
+	polling  bool      // keep a request open for pushes: from the bound stream on
+	lastSent time.Time // when the latest request went out
 	closed   bool
 	wake     chan struct{} // the loop has something to do
 
@@ -70,9 +75,17 @@ func newBOSH(o *Options, src net.IP) *boshStream {
 	return s
 }
 
-// post sends one <body/> and returns the server's answer.
-func (s *boshStream) post(body string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.url, bytes.NewBufferString(body))
+// post sends one <body/> and returns the server's answer. wrote (if not nil) is
+// closed once the request is on the wire, or has failed.
+func (s *boshStream) post(body string, wrote chan struct{}) ([]byte, error) {
+	ctx := s.ctx
+	if wrote != nil {
+		var once sync.Once
+		signal := func() { once.Do(func() { close(wrote) }) }
+		defer signal()
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { signal() }})
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewBufferString(body))
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +155,14 @@ func (s *boshStream) deliver(b []byte) {
 		return
 	}
 	header := bytes.HasPrefix(bytes.TrimSpace(children), []byte("<stream:features"))
+	if header && bytes.Contains(children, []byte(nsBind)) {
+		// The authenticated stream. Before it, every client element is answered
+		// on its own request, and a poll racing a stream restart can stall a
+		// server that processes requests out of order (ejabberd).
+		s.mu.Lock()
+		s.polling = true
+		s.mu.Unlock()
+	}
 	out := make([]byte, 0, len(children)+len(syntheticHeader)+16)
 	if header {
 		out = append(out, syntheticHeader...)
@@ -166,9 +187,9 @@ func (s *boshStream) create() error {
 	s.mu.Lock()
 	rid := s.nextRID()
 	s.mu.Unlock()
-	b, err := s.post("<body content='text/xml; charset=utf-8' hold='1' rid='" + rid + "' to='" + s.domain +
-		"' ver='1.11' wait='" + strconv.Itoa(boshWait) + "' xml:lang='en' xmpp:version='1.0' xmlns='" + nsHTTPBind +
-		"' xmlns:xmpp='" + nsXBOSH + "'/>")
+	b, err := s.post("<body content='text/xml; charset=utf-8' hold='1' rid='"+rid+"' to='"+s.domain+
+		"' ver='1.11' wait='"+strconv.Itoa(boshWait)+"' xml:lang='en' xmpp:version='1.0' xmlns='"+nsHTTPBind+
+		"' xmlns:xmpp='"+nsXBOSH+"'/>", nil)
 	if err != nil {
 		return err
 	}
@@ -210,16 +231,37 @@ func (s *boshStream) loop() {
 			buf.WriteString("</body>")
 			s.queue = s.queue[:0]
 			body = buf.String()
-		case s.inflight == 0:
+		case s.inflight == 0 && s.polling:
 			body = "<body rid='" + s.nextRID() + "' sid='" + s.sid + "' xmlns='" + nsHTTPBind + "'/>"
 		}
+		var gap time.Duration
 		if body != "" {
+			// With a request outstanding, the next leaves at least boshGap after it:
+			// ejabberd stalls both when they reach it close together.
+			if s.inflight > 0 {
+				gap = boshGap - time.Since(s.lastSent)
+			}
 			s.inflight++
 		}
 		s.mu.Unlock()
+		if gap > 0 {
+			select {
+			case <-time.After(gap):
+			case <-s.dead:
+				return
+			}
+		}
 		if body != "" {
+			s.mu.Lock()
+			s.lastSent = time.Now()
+			s.mu.Unlock()
+		}
+		if body != "" {
+			// The server processes requests in rid order: the next one goes out only
+			// once this one is written.
+			wrote := make(chan struct{})
 			go func() {
-				b, err := s.post(body)
+				b, err := s.post(body, wrote)
 				s.mu.Lock()
 				s.inflight--
 				s.mu.Unlock()
@@ -230,6 +272,11 @@ func (s *boshStream) loop() {
 				s.deliver(b)
 				s.poke()
 			}()
+			select {
+			case <-wrote:
+			case <-s.dead:
+				return
+			}
 			continue
 		}
 		select {
