@@ -375,5 +375,6 @@ func (c *Config) CheckFiles() error {
 		check(tp.key("certificates").index(i).key("certfile"), cert.CertFile)
 		check(tp.key("certificates").index(i).key("keyfile"), cert.KeyFile)
 	}
+	c.checkAuthFiles(ec)
 	return ec.err()
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"net/url"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -12,58 +14,103 @@ import (
 // set must be in range. A problem in a value a host inherits is reported once, at
 // [auth.X]; one in a per-host table at [auth.host."h".X].
 func (c *Config) validateAuthMethods(ec *errs, p path, hosts map[string]bool) {
-	seen := map[string]bool{}
-	report := func(at path, format string, args ...any) {
-		k := at.String()
-		if !seen[k] {
-			seen[k] = true
-			ec.at(at, format, args...)
+	c.eachAuthMethod(ec, p, hosts, func(a *Auth, m string, bad problem) {
+		switch m {
+		case "mysql":
+			validateAuthMySQL(a.MySQL, bad)
+		case "http":
+			validateAuthHTTP(a.HTTP, bad)
+		case "jwt":
+			validateAuthJWT(a.JWT, bad)
+		case "external":
+			validateAuthExternal(a.External, bad)
+		case "anonymous":
+			validateAuthAnonymous(a.Anonymous, bad)
+		}
+	})
+	for _, h := range sortedKeys(hosts) {
+		seen := map[string]bool{}
+		for i, m := range c.AuthFor(h).Methods {
+			if seen[m] {
+				ec.at(c.methodsPath(p, h).index(i), "method %q is listed twice", m)
+				break
+			}
+			seen[m] = true
 		}
 	}
+}
+
+// checkAuthFiles checks, for the methods in use, that the key files of jwt can be
+// read and that the program of external is an executable file.
+func (c *Config) checkAuthFiles(ec *errs) {
+	hosts := map[string]bool{}
+	for _, h := range c.General.Hosts {
+		hosts[h] = true
+	}
+	c.eachAuthMethod(ec, path{}.key("auth"), hosts, func(a *Auth, m string, bad problem) {
+		switch m {
+		case "jwt":
+			for key, name := range map[string]string{"secret_file": a.JWT.SecretFile, "public_key_file": a.JWT.PublicKeyFile} {
+				if name == "" {
+					continue
+				}
+				if f, err := os.Open(name); err != nil {
+					bad(key, "cannot read %q: %v", name, err)
+				} else {
+					_ = f.Close()
+				}
+			}
+		case "external":
+			prog := a.External.Program
+			if prog == "" {
+				return
+			}
+			if fi, err := os.Stat(prog); err != nil {
+				if _, lerr := exec.LookPath(prog); lerr != nil {
+					bad("program", "cannot run %q: %v", prog, err)
+				}
+			} else if fi.IsDir() || fi.Mode()&0o111 == 0 {
+				bad("program", "%q is not an executable file", prog)
+			}
+		}
+	})
+}
+
+// methodsPath is the path of the methods list host h uses.
+func (c *Config) methodsPath(p path, h string) path {
+	if o, ok := c.Auth.Host[h]; ok && o.Methods != nil {
+		return p.key("host").key(h).key("methods")
+	}
+	return p.key("methods")
+}
+
+// eachAuthMethod calls fn for every method every host lists, with the host's
+// settings and a reporter that blames a key of the method's table where the file set
+// it: the per-host table, else the global one (or, for a Config built in code, the
+// global key), else (a required key nobody set) the entry listing the method. A
+// problem the hosts share is reported once.
+func (c *Config) eachAuthMethod(ec *errs, p path, hosts map[string]bool, fn func(a *Auth, m string, bad problem)) {
+	seen := map[string]bool{}
 	names := sortedKeys(hosts)
 	if len(names) == 0 {
 		names = []string{""}
 	}
 	for _, h := range names {
 		a := c.AuthFor(h)
-		// methodsAt is the path of the methods list host h uses.
-		methodsAt := p.key("methods")
-		if o, ok := c.Auth.Host[h]; ok && o.Methods != nil {
-			methodsAt = p.key("host").key(h).key("methods")
-		}
+		methodsAt := c.methodsPath(p, h)
 		for i, m := range a.Methods {
-			// bad reports a problem with key of table m, at the per-host table when
-			// the file sets the key there, else at the global table when the file
-			// sets it there (or the Config was built in code), else (a required key
-			// nobody set) at the entry listing the method.
-			bad := func(key, format string, args ...any) {
+			fn(&a, m, func(key, format string, args ...any) {
 				at := methodsAt.index(i)
 				if hp := p.key("host").key(h).key(m).key(key); c.idx.has(hp) {
 					at = hp
 				} else if gp := p.key(m).key(key); c.idx == nil || c.idx.has(gp) {
 					at = gp
 				}
-				report(at, format, args...)
-			}
-			switch m {
-			case "mysql":
-				validateAuthMySQL(a.MySQL, bad)
-			case "http":
-				validateAuthHTTP(a.HTTP, bad)
-			case "jwt":
-				validateAuthJWT(a.JWT, bad)
-			case "external":
-				validateAuthExternal(a.External, bad)
-			case "anonymous":
-				validateAuthAnonymous(a.Anonymous, bad)
-			}
-		}
-		dup := map[string]bool{}
-		for i, m := range a.Methods {
-			if dup[m] {
-				report(methodsAt.index(i), "method %q is listed twice", m)
-			}
-			dup[m] = true
+				if k := at.String(); !seen[k] {
+					seen[k] = true
+					ec.at(at, format, args...)
+				}
+			})
 		}
 	}
 }

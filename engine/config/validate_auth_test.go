@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +86,49 @@ secret = "0123456789abcdef0123456789abcdef"
 	}
 	if c.Auth.HTTP.BaseURL != "" {
 		t.Error("AuthFor changed the global table")
+	}
+}
+
+// CheckFiles checks the key files and programs of the methods in use, with positions.
+func TestAuthCheckFiles(t *testing.T) {
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "auth.py")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte(`[general]
+hosts = ["a.example", "b.example"]
+[auth]
+methods = ["jwt"]
+[auth.jwt]
+algorithm = "RS256"
+public_key_file = "`+filepath.Join(dir, "absent.pem")+`"
+[auth.external]
+program = "/nonexistent/unused"
+[auth.host."b.example"]
+methods = ["external"]
+[auth.host."b.example".external]
+program = "`+notExec+`"
+`), "t.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckFiles()
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 2 {
+		t.Fatalf("CheckFiles = %v, want two errors", err)
+	}
+	if e := list[0]; e.Line != 7 || e.Key != "auth.jwt.public_key_file" || !strings.Contains(e.Msg, "cannot read") {
+		t.Errorf("first error %+v", e)
+	}
+	if e := list[1]; e.Line != 13 || e.Key != `auth.host."b.example".external.program` || !strings.Contains(e.Msg, "not an executable") {
+		t.Errorf("second error %+v", e)
+	}
+	if err := os.Chmod(notExec, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c.Auth.JWT.PublicKeyFile = notExec
+	if err := c.CheckFiles(); err != nil {
+		t.Errorf("CheckFiles with readable, executable files: %v", err)
 	}
 }
