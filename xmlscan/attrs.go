@@ -68,7 +68,12 @@ func (s *Scanner) shownView() ([]attrRec, []byte, int) {
 // NumAttrs returns the number of attributes of the last token returned by
 // Next or NextStanza if it was a StartTag, namespace declarations included,
 // else 0. Call it on the scanner's goroutine.
-func (s *Scanner) NumAttrs() int { return s.shown }
+func (s *Scanner) NumAttrs() int {
+	if s.tokenState == nil {
+		return 0
+	}
+	return s.shown
+}
 
 // Attr returns attribute i (0 <= i < NumAttrs()) of the last StartTag, in
 // document order. Namespace declarations are included, as encoding/xml's
@@ -77,7 +82,7 @@ func (s *Scanner) NumAttrs() int { return s.shown }
 // It returns the zero Attr if i is out of range. Call it on the scanner's
 // goroutine.
 func (s *Scanner) Attr(i int) Attr {
-	if i < 0 || i >= s.shown {
+	if i < 0 || i >= s.NumAttrs() {
 		return Attr{}
 	}
 	attrs, b, base := s.shownView()
@@ -100,6 +105,9 @@ func (s *Scanner) Attr(i int) Attr {
 // given namespace name (empty for unprefixed attributes) and local name. It
 // does not allocate. Call it on the scanner's goroutine.
 func (s *Scanner) AttrValue(space, local string) ([]byte, bool) {
+	if s.tokenState == nil {
+		return nil, false
+	}
 	attrs, b, base := s.shownView()
 	for k := range attrs {
 		a := &attrs[k]

@@ -12,6 +12,34 @@ package xmlscan
 // point, but the first stanza after Compact allocates again as the buffers
 // regrow.
 func (s *Scanner) Compact() {
+	if s.tokenState != nil && s.betweenTokens() {
+		// Nothing of a token is pending: the next call starts a new one.
+		s.tokenState = nil
+	}
+	if s.tokenState != nil {
+		s.compactToken()
+	}
+	s.open = shrink(s.open, len(s.open))
+	s.binds = shrink(s.binds, len(s.binds))
+	s.arena = shrink(s.arena, len(s.arena))
+}
+
+// betweenTokens reports whether the scanner stopped at a token boundary
+// outside any stanza, where its token state is dead.
+func (s *Scanner) betweenTokens() bool {
+	if s.pos != s.tok || s.inStanza || s.err != nil {
+		return false
+	}
+	switch s.state {
+	case stStart, stMisc, stContent, stEpilog, stText:
+		return true
+	}
+	return false
+}
+
+// compactToken shrinks the token state of a scanner stopped inside a token or
+// a stanza.
+func (s *Scanner) compactToken() {
 	s.shown = 0
 	s.shownTop = false
 	s.tag = nil
@@ -31,9 +59,6 @@ func (s *Scanner) Compact() {
 	} else {
 		s.top = stanzaTop{}
 	}
-	s.open = shrink(s.open, len(s.open))
-	s.binds = shrink(s.binds, len(s.binds))
-	s.arena = shrink(s.arena, len(s.arena))
 }
 
 // shrink returns x[:n] in storage of about n elements (nil for none),

@@ -11,9 +11,13 @@ import (
 // every slice it owns.
 func footprint(s *Scanner) int {
 	n := int(unsafe.Sizeof(*s))
-	n += cap(s.attrs) * int(unsafe.Sizeof(attrRec{}))
-	n += cap(s.top.attrs) * int(unsafe.Sizeof(attrRec{}))
-	n += cap(s.tag) + cap(s.top.tag) + cap(s.arena)
+	if s.tokenState != nil {
+		n += int(unsafe.Sizeof(*s.tokenState))
+		n += cap(s.attrs) * int(unsafe.Sizeof(attrRec{}))
+		n += cap(s.top.attrs) * int(unsafe.Sizeof(attrRec{}))
+		n += cap(s.tag) + cap(s.top.tag)
+	}
+	n += cap(s.arena)
 	n += cap(s.open) * int(unsafe.Sizeof(openElem{}))
 	n += cap(s.binds) * int(unsafe.Sizeof(binding{}))
 	return n
@@ -46,8 +50,11 @@ func TestCompactFootprint(t *testing.T) {
 		idle := footprint(s)
 		s.Compact()
 		compact := footprint(s)
-		t.Logf("%s: new scanner %d B, idle after header and stanzas %d B, after Compact %d B (struct %d B, arena %d B, %d bindings, %d open)",
-			next.name, fresh, idle, compact, unsafe.Sizeof(*s), len(s.arena), len(s.binds), len(s.open))
+		t.Logf("%s: new scanner %d B, idle after header and stanzas %d B, after Compact %d B (struct %d B, token state kept: %v, arena %d B, %d bindings, %d open)",
+			next.name, fresh, idle, compact, unsafe.Sizeof(*s), s.tokenState != nil, len(s.arena), len(s.binds), len(s.open))
+		if s.tokenState != nil {
+			t.Errorf("%s: Compact between stanzas kept the token state", next.name)
+		}
 		if compact >= idle || compact > int(unsafe.Sizeof(*s))+256 {
 			t.Errorf("%s: Compact left %d B of %d", next.name, compact, idle)
 		}

@@ -111,6 +111,7 @@ func fastText(b []byte, i int) (int, bool) {
 // quiet, for a tag inside a stanza that nobody will see, it may leave s.tk
 // unset.
 func (s *Scanner) fastStartTag(b []byte, start int, quiet bool) (uint8, bool) {
+	ts := s.tokenState // one load for the attribute loop, not one per access
 	n := len(b)
 	i := start
 	// The element name: an ASCII QName.
@@ -243,16 +244,16 @@ func (s *Scanner) fastStartTag(b []byte, start int, quiet bool) (uint8, bool) {
 				return s.giveUp(start, i) // '<' or a control character
 			}
 		}
-		if nattr == len(s.attrs) {
-			s.attrs = append(s.attrs, attrRec{})
+		if nattr == len(ts.attrs) {
+			ts.attrs = append(ts.attrs, attrRec{})
 		}
-		a := &s.attrs[nattr]
+		a := &ts.attrs[nattr]
 		a.n0, a.colon, a.n1, a.v0, a.v1 = a0, acolon, a1, v0, i
 		a.spOff, a.spLen, a.amp, a.decl = 0, 0, amp, false
 		nattr++
 		i++
 	}
-	s.nattr = nattr
+	ts.nattr = nattr
 	if ns || !s.inStanza || decl >= 0 && !s.plainDefault(b, decl) {
 		// Prefixes or their declarations, a default namespace
 		// declaration that needs decoding or checking, or the stream
@@ -265,7 +266,7 @@ func (s *Scanner) fastStartTag(b []byte, start int, quiet bool) (uint8, bool) {
 	// declaration's, if any), its attributes in none, and only a repeated
 	// name makes a duplicate, which the state machine will report.
 	if nattr > 1 {
-		attrs := s.attrs[:nattr]
+		attrs := ts.attrs[:nattr]
 		for j := 1; j < len(attrs); j++ {
 			aj := &attrs[j]
 			for k := range attrs[:j] {
@@ -283,14 +284,14 @@ func (s *Scanner) fastStartTag(b []byte, start int, quiet bool) (uint8, bool) {
 	if decl >= 0 {
 		// The declaration's namespace name goes to the arena: the
 		// scope outlives the bytes when the caller shifts.
-		a := &s.attrs[decl]
+		a := &ts.attrs[decl]
 		a.decl = true
 		a.spOff, a.spLen = s.xmlnsSpOff, int32(len(nsXMLNS))
 		s.arena = append(s.arena, b[a.v0:a.v1]...)
 		spOff, spLen = int32(arenaMark), int32(a.v1-a.v0)
 	}
 	if !quiet {
-		s.tk = pending{
+		ts.tk = pending{
 			kind: StartTag, depth: depth, self: self,
 			stanza: self && depth == s.stanzaAt,
 			n0:     start, n1: e1,

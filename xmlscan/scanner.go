@@ -200,9 +200,14 @@ type pending struct {
 // A Scanner belongs to one goroutine at a time (the connection's event loop);
 // none of its methods are safe for concurrent use.
 type Scanner struct {
+	// tokenState is what only a token in progress needs; nil after Compact
+	// released it at a quiet point, until the next call needs it again.
+	*tokenState
+
 	lim        Limits
 	stanzaAt   int // open-element count at which a start tag begins a stanza
 	state      uint8
+	rb         uint8 // consecutive ']' just before pos in text or CDATA (capped at 2)
 	pos        int   // next byte to examine
 	tok        int   // start of the token being scanned (== pos between tokens)
 	stz        int   // start of the current stanza, when inStanza
@@ -210,25 +215,6 @@ type Scanner struct {
 	off        int64 // absolute stream offset of buf[0]
 	work       int64 // bytes examined, for the linearity tests
 	err        *Error
-	shown      int       // attributes visible through Attr (0 unless last token was a StartTag)
-	shownTop   bool      // Attr reads s.top rather than s.attrs and s.tag
-	tag        []byte    // copy of the last start tag returned, for Attr
-	tagBase    int       // buf index that tag[0] had
-	top        stanzaTop // the start tag of the current or last stanza
-	tk         pending
-	nameStart  int // name being scanned
-	colon      int // its colon, relative to nameStart; 0 if none
-	elem0      int // element name of the tag being scanned
-	elemColon  int
-	elem1      int
-	sawSpace   bool
-	quote      byte
-	rb         uint8 // consecutive ']' just before pos in text or CDATA (capped at 2)
-	refPhase   uint8
-	refVal     uint32
-	refStart   int
-	attrs      []attrRec
-	nattr      int
 	open       []openElem
 	binds      []binding
 	arena      []byte
@@ -237,6 +223,40 @@ type Scanner struct {
 	xmlnsSpOff int32
 	defOff     int32 // default namespace in scope (arena range; empty: none)
 	defLen     int32
+}
+
+// tokenState is the part of a Scanner's state that describes the token being
+// scanned or last returned. Between stanzas, with no partial token, none of it
+// matters, so an idle connection's scanner need not hold it (Compact).
+type tokenState struct {
+	shown     int       // attributes visible through Attr (0 unless last token was a StartTag)
+	shownTop  bool      // Attr reads s.top rather than s.attrs and s.tag
+	sawSpace  bool      // whitespace seen since the last attribute
+	quote     byte      // of the attribute value being scanned
+	refPhase  uint8     // where in a character or entity reference
+	refVal    uint32    // value of the character reference so far
+	refStart  int       // buf index of the reference's '&'
+	tag       []byte    // copy of the last start tag returned, for Attr
+	tagBase   int       // buf index that tag[0] had
+	top       stanzaTop // the start tag of the current or last stanza
+	tk        pending
+	nameStart int // name being scanned
+	colon     int // its colon, relative to nameStart; 0 if none
+	elem0     int // element name of the tag being scanned
+	elemColon int
+	elem1     int
+	attrs     []attrRec
+	nattr     int
+}
+
+// newTokenState returns token state with room for a few attributes.
+func newTokenState() *tokenState { return &tokenState{attrs: make([]attrRec, 0, 8)} }
+
+// wake gives a compacted scanner its token state back.
+func (s *Scanner) wake() {
+	if s.tokenState == nil {
+		s.tokenState = newTokenState()
+	}
 }
 
 // New returns a Scanner expecting the start of a stream. Zero fields of l
@@ -248,7 +268,7 @@ func New(l Limits) *Scanner {
 	} else {
 		s.stanzaAt = 1
 	}
-	s.attrs = make([]attrRec, 0, 8)
+	s.tokenState = newTokenState()
 	s.open = make([]openElem, 0, 8)
 	s.initNamespaces()
 	return s
@@ -280,6 +300,7 @@ func (s *Scanner) Recycle() {
 }
 
 func (s *Scanner) restart() {
+	s.wake()
 	s.tok = s.pos
 	s.stz = 0
 	s.inStanza = false
@@ -323,6 +344,14 @@ func (s *Scanner) Shift(n int) error {
 	s.pos -= n
 	s.tok -= n
 	s.stz -= n
+	for k := range s.open {
+		if e := &s.open[k]; e.inBuf {
+			e.nameOff -= n
+		}
+	}
+	if s.tokenState == nil {
+		return nil // compacted between tokens: nothing else points into buf
+	}
 	s.nameStart -= n
 	s.elem0 -= n
 	s.elem1 -= n
@@ -337,11 +366,6 @@ func (s *Scanner) Shift(n int) error {
 			a.n1 -= n
 			a.v0 -= n
 			a.v1 -= n
-		}
-	}
-	for k := range s.open {
-		if e := &s.open[k]; e.inBuf {
-			e.nameOff -= n
 		}
 	}
 	s.shown = 0
@@ -417,6 +441,7 @@ func (s *Scanner) NextInto(buf []byte, t *Token) error {
 	if s.pos > len(buf) {
 		return ErrBufferShrunk
 	}
+	s.wake()
 	s.shown = 0
 	if s.state == stContent && s.inStanza {
 		// Inside a stanza's content, most tokens are complete and

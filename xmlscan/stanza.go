@@ -36,6 +36,7 @@ func (s *Scanner) NextStanza(buf []byte) (Token, error) {
 	if s.pos > len(buf) {
 		return t, ErrBufferShrunk
 	}
+	s.wake()
 	s.shown = 0
 	for {
 		switch s.advance(buf) {
