@@ -35,6 +35,7 @@ const cmdProvision = "provision"
 type presenceRun struct {
 	cfg     *config
 	bare    [][]byte       // bare JID of each session
+	acct    []int          // account index of each session
 	both    []atomic.Int64 // roster items with subscription both, per session
 	rosters atomic.Int64   // roster results received in the current round
 }
@@ -87,10 +88,35 @@ func (p *presenceRun) handle(m *msgRun, i int, c *client.Conn, st client.Stanza)
 			_ = c.Write([]byte("<iq type='result' id='" + string(id) + "'/>"))
 		case "result", "error":
 			if bytes.HasPrefix(id, []byte("rg")) {
-				n := bytes.Count(st.Raw, []byte("subscription='both'")) + bytes.Count(st.Raw, []byte(`subscription="both"`))
-				p.both[i].Store(int64(n))
+				p.both[i].Store(int64(p.mutualContacts(p.acct[i], st.Raw)))
 				p.rosters.Add(1)
 			}
+		}
+	}
+}
+
+// isContact reports whether accounts a and b are ring neighbours of this run.
+func (c *config) isContact(a, b int) bool {
+	d := ((b-a)%c.n + c.n) % c.n
+	return d != 0 && (d <= c.roster/2 || d >= c.n-c.roster/2)
+}
+
+// mutualContacts counts the items of a roster result that are contacts of account a
+// in this run with subscription both; items left from other runs do not count.
+func (p *presenceRun) mutualContacts(a int, raw []byte) int {
+	n := 0
+	for rest := raw; ; {
+		i := bytes.Index(rest, []byte("<item "))
+		if i < 0 {
+			return n
+		}
+		rest = rest[i+1:]
+		if string(client.Attr(rest[len("item"):], "subscription")) != "both" {
+			continue
+		}
+		b, err := p.cfg.accountOf(client.Attr(rest[len("item"):], "jid"))
+		if err == nil && b >= p.cfg.first && b < p.cfg.first+p.cfg.n && p.cfg.isContact(a, b) {
+			n++
 		}
 	}
 }
@@ -145,7 +171,7 @@ func (p *presenceRun) provision(ctx context.Context, m *msgRun) (got, want int, 
 		}
 		got = 0
 		for i := range p.both {
-			got += int(min(p.both[i].Load(), int64(cfg.roster)))
+			got += int(p.both[i].Load())
 		}
 		if got >= want || !time.Now().Before(deadline) || ctx.Err() != nil {
 			return got, want, nil
@@ -164,10 +190,15 @@ func (s *shard) presence(ctx context.Context) error {
 		m.stopping.Store(true)
 		abortAll(m.conns)
 	}()
-	p.bare = make([][]byte, len(m.conns))
+	p.bare, p.acct = make([][]byte, len(m.conns)), make([]int, len(m.conns))
 	p.both = make([]atomic.Int64, len(m.conns))
 	for i := range m.conns {
 		p.bare[i] = bareJID(m.jids[i])
+		a, err := s.cfg.accountOf(m.jids[i])
+		if err != nil {
+			return err
+		}
+		p.acct[i] = a
 	}
 	m.startReaders()
 	if err := s.emit(event{Ev: "ready", Connected: len(m.conns), Failed: failed, Errors: errs.snapshot(), ConnectSecs: took.Seconds()}); err != nil {

@@ -80,6 +80,26 @@ func TestContactsAreMutualRingNeighbours(t *testing.T) {
 				t.Fatalf("contacts of %d: %v; %d is not mutual", a, got, b)
 			}
 		}
+		for b := 1; b <= 10; b++ {
+			if c.isContact(a, b) != slices.Contains(got, b) {
+				t.Fatalf("isContact(%d, %d) disagrees with contacts %v", a, b, got)
+			}
+		}
+	}
+}
+
+func TestMutualContactsIgnoresOtherItems(t *testing.T) {
+	p := &presenceRun{cfg: &config{first: 1, n: 10, roster: 4, prefix: "user"}}
+	raw := []byte(`<iq type='result' id='rg0'><query xmlns='jabber:iq:roster'>` +
+		`<item jid='user2@localhost' subscription='both'/>` + // contact, mutual
+		`<item subscription="both" jid="user10@localhost"/>` + // contact (wraps), mutual
+		`<item jid='user3@localhost' subscription='to'/>` + // contact, one way
+		`<item jid='user6@localhost' subscription='both'/>` + // not a contact in this run
+		`<item jid='user42@localhost' subscription='both'/>` + // outside the run
+		`<item jid='bot@localhost' subscription='both'/>` + // not an account
+		`</query></iq>`)
+	if n := p.mutualContacts(1, raw); n != 2 {
+		t.Fatalf("mutual contacts %d, want 2", n)
 	}
 }
 
