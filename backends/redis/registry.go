@@ -316,24 +316,24 @@ func (r *Registry) PurgeNode(ctx context.Context, node string) (int, error) {
 		return 0, err
 	}
 	err = r.scanIndex(ctx, op, node, func(rctx context.Context, members []string) error {
-		if err := unregisterScript.Load(rctx, r.c).Err(); err != nil {
-			return err
-		}
-		cmds, err := r.c.Pipelined(rctx, func(p goredis.Pipeliner) error {
-			for _, m := range members {
-				d, u, res, err := parseMember(m)
-				if err != nil {
-					return err
-				}
-				unregisterScript.EvalSha(rctx, p, []string{r.keys.user(d, u), idx}, res, tag, m)
+		args := make([]any, 1, 1+writeArgs*len(members))
+		args[0] = r.keys.idx
+		for _, m := range members {
+			d, u, res, err := parseMember(m)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
+			args = append(args, "u", r.keys.user(d, u), idx, res, tag, m, node)
+		}
+		res, err := writeScript.Run(rctx, r.c, nil, args...).Slice()
 		if err != nil {
 			return err
 		}
-		for _, c := range cmds {
-			if n, _ := c.(*goredis.Cmd).Int(); n == 1 {
+		for _, v := range res {
+			if e, ok := v.(error); ok {
+				return e
+			}
+			if n, _ := v.(int64); n == 1 {
 				removed++
 			}
 		}

@@ -55,7 +55,7 @@ func BenchmarkRegister(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(seq.Load())/b.Elapsed().Seconds(), "registrations/s")
-			b.ReportMetric(float64(seq.Load())/float64(max(1, h.pipelines.Load())), "writes/roundtrip")
+			b.ReportMetric(float64(seq.Load())/float64(max(1, h.batches.Load())), "writes/roundtrip")
 		})
 	}
 }

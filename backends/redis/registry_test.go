@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -39,9 +40,10 @@ func TestSessionsConformance(t *testing.T) {
 	})
 }
 
-// roundTrips counts what go-redis sends: pipelines and single commands.
+// roundTrips counts the write batches go-redis sends (calls of writeScript) and the
+// writes they carry, and any other command or pipeline.
 type roundTrips struct {
-	pipelines, pipelined, singles atomic.Int64
+	batches, writes, others atomic.Int64
 }
 
 func (h *roundTrips) DialHook(next goredis.DialHook) goredis.DialHook { return next }
@@ -49,9 +51,13 @@ func (h *roundTrips) DialHook(next goredis.DialHook) goredis.DialHook { return n
 func (h *roundTrips) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
 		switch cmd.Name() {
-		case "hello", "auth", "select", "client": // connection set-up, not writes
+		case "evalsha", "eval":
+			// EVALSHA sha 0 index-prefix, then writeArgs per write.
+			h.batches.Add(1)
+			h.writes.Add(int64((len(cmd.Args()) - 4) / writeArgs))
+		case "hello", "auth", "select", "client": // connection set-up
 		default:
-			h.singles.Add(1)
+			h.others.Add(1)
 		}
 		return next(ctx, cmd)
 	}
@@ -59,8 +65,7 @@ func (h *roundTrips) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 
 func (h *roundTrips) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
-		h.pipelines.Add(1)
-		h.pipelined.Add(int64(len(cmds)))
+		h.others.Add(1)
 		return next(ctx, cmds)
 	}
 }
@@ -100,13 +105,13 @@ func TestPipelining(t *testing.T) {
 				t.Fatal(err)
 			}
 			const ops = callers * each
-			if n := h.pipelined.Load(); n != ops {
-				t.Fatalf("%d scripts pipelined, want %d", n, ops)
+			if n := h.writes.Load(); n != ops {
+				t.Fatalf("%d writes sent, want %d", n, ops)
 			}
-			if h.singles.Load() != 0 {
-				t.Fatalf("%d single commands for writes, want none", h.singles.Load())
+			if h.others.Load() != 0 {
+				t.Fatalf("%d other round trips for writes, want none", h.others.Load())
 			}
-			rounds := h.pipelines.Load()
+			rounds := h.batches.Load()
 			t.Logf("%d registrations from %d callers in %d round trips", ops, callers, rounds)
 			if tc.wantFewerThanOps && rounds > ops/4 {
 				t.Fatalf("%d round trips for %d concurrent writes: not batched", rounds, ops)
@@ -178,7 +183,7 @@ func TestOptions(t *testing.T) {
 
 func loadScripts(t testing.TB, r *Registry) {
 	t.Helper()
-	for _, s := range []*goredis.Script{registerScript, unregisterScript} {
+	for _, s := range []*goredis.Script{writeScript, userScript} {
 		if err := s.Load(context.Background(), r.c).Err(); err != nil {
 			t.Fatalf("SCRIPT LOAD: %v", err)
 		}
@@ -206,5 +211,32 @@ func TestScriptCacheLost(t *testing.T) {
 	got, err := r.UserSessions(t.Context(), "example.com", "u")
 	if err != nil || len(got) != 1 || got[0].Priority != 2 {
 		t.Fatalf("UserSessions = %+v, %v", got, err)
+	}
+}
+
+// TestBatchIsolatesErrors sends, in one batch, a write that the server refuses (its
+// user key holds a string) between good ones: it fails alone.
+func TestBatchIsolatesErrors(t *testing.T) {
+	r := open(t, Options{})
+	if err := r.c.Set(t.Context(), r.keys.user("example.com", "broken"), "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	users := []string{"a", "broken", "b", "c"}
+	batch := make([]*op, len(users))
+	for i, u := range users {
+		batch[i] = r.registerOp(backends.Session{Domain: "example.com", User: u, Resource: "r", Node: "n"})
+	}
+	r.flush(batch)
+	for i, u := range users {
+		err := <-batch[i].done
+		if (err != nil) != (u == "broken") {
+			t.Errorf("Register(%s): %v", u, err)
+		}
+		if err != nil && (errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), "WRONGTYPE")) {
+			t.Errorf("refused write: %v, want the server's WRONGTYPE, not unavailability", err)
+		}
+	}
+	if n, err := r.CountSessions(t.Context(), "n"); err != nil || n != 3 {
+		t.Fatalf("CountSessions = %d, %v; want 3", n, err)
 	}
 }

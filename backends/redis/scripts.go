@@ -8,40 +8,56 @@ import goredis "github.com/redis/go-redis/v9"
 // moves away from, the heartbeats of a user's nodes), which a single Redis server
 // allows; a Redis Cluster would need the keys of one user and its nodes in one slot.
 
-// registerScript records an entry, taking it out of the index of the node that held it
-// before, if another.
+// writeScript applies a batch of registrations and removals, in order, in one call: one
+// command to parse and one reply per batch rather than per write. It
+// returns one result per write: 1 (registered, or removed), 0 (nothing to remove), or
+// the error of that write alone (redis.pcall), the others being applied regardless.
 //
-//	KEYS[1] user hash, KEYS[2] index of the new node
-//	ARGV[1] resource, ARGV[2] encoded entry, ARGV[3] index member, ARGV[4] node,
-//	ARGV[5] prefix of index keys
-var registerScript = goredis.NewScript(`
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old then
-  local bar = string.find(old, '|', 1, true)
-  if bar then
-    local prev = string.sub(old, 1, bar - 1)
-    if prev ~= ARGV[4] then redis.call('SREM', ARGV[5] .. prev, ARGV[3]) end
+//	ARGV[1] prefix of index keys, then 7 per write:
+//	kind ("r" register, "u" unregister), user hash, index of the writing node, resource,
+//	entry (r) or node followed by '|' (u), index member, node
+//
+// A registration takes the entry out of the index of the node that held it before, if
+// another; a removal deletes the entry only if the writing node holds it, and its
+// member from that node's index in any case.
+var writeScript = goredis.NewScript(`
+local p, out, n = ARGV[1], {}, 0
+for i = 2, #ARGV, 7 do
+  local kind, ukey, ikey, res, arg, mem, node = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  n = n + 1
+  local ok, err = pcall(function()
+    if kind == 'r' then
+      local old = redis.call('HGET', ukey, res)
+      if old then
+        local bar = string.find(old, '|', 1, true)
+        if bar then
+          local prev = string.sub(old, 1, bar - 1)
+          if prev ~= node then redis.call('SREM', p .. prev, mem) end
+        end
+      end
+      redis.call('HSET', ukey, res, arg)
+      redis.call('SADD', ikey, mem)
+      out[n] = 1
+    else
+      redis.call('SREM', ikey, mem)
+      local v = redis.call('HGET', ukey, res)
+      if v and string.sub(v, 1, #arg) == arg then
+        redis.call('HDEL', ukey, res)
+        out[n] = 1
+      else
+        out[n] = 0
+      end
+    end
+  end)
+  if not ok then
+    if type(err) == 'table' and err.err then out[n] = err else out[n] = redis.error_reply(tostring(err)) end
   end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-return 1
+return out
 `)
 
-// unregisterScript removes an entry if the given node holds it, and the entry from that
-// node's index in any case. It returns 1 when it removed the entry.
-//
-//	KEYS[1] user hash, KEYS[2] index of the node
-//	ARGV[1] resource, ARGV[2] node followed by '|', ARGV[3] index member
-var unregisterScript = goredis.NewScript(`
-redis.call('SREM', KEYS[2], ARGV[3])
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v and string.sub(v, 1, #ARGV[2]) == ARGV[2] then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  return 1
-end
-return 0
-`)
+// writeArgs is the number of script arguments per write.
+const writeArgs = 7
 
 // userScript returns resource, entry, resource, entry, ... of a user's entries whose
 // node's heartbeat key exists. Read-only.

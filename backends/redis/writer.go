@@ -6,8 +6,6 @@ import (
 	"hash/maphash"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/hermod-im/hermod/backends"
 )
 
@@ -35,10 +33,15 @@ func (r *Registry) Register(ctx context.Context, s backends.Session) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("redis: register %s@%s/%s: %w", s.User, s.Domain, s.Resource, err)
 	}
+	return r.enqueue(ctx, r.registerOp(s))
+}
+
+// registerOp is the write of a validated s.
+func (r *Registry) registerOp(s backends.Session) *op {
 	if s.Since.IsZero() {
 		s.Since = time.Now()
 	}
-	return r.enqueue(ctx, &op{
+	return &op{
 		userKey:  r.keys.user(s.Domain, s.User),
 		idxKey:   r.keys.idx + s.Node,
 		resource: s.Resource,
@@ -46,7 +49,8 @@ func (r *Registry) Register(ctx context.Context, s backends.Session) error {
 		member:   member(s.Domain, s.User, s.Resource),
 		node:     s.Node,
 		desc:     "register " + s.User + "@" + s.Domain + "/" + s.Resource,
-	})
+		done:     make(chan error, 1),
+	}
 }
 
 // Unregister implements backends.Sessions.
@@ -64,6 +68,7 @@ func (r *Registry) Unregister(ctx context.Context, domain, user, resource, node 
 		member:     member(domain, user, resource),
 		node:       node,
 		desc:       "unregister " + user + "@" + domain + "/" + resource,
+		done:       make(chan error, 1),
 	})
 }
 
@@ -78,7 +83,6 @@ func (r *Registry) enqueue(ctx context.Context, o *op) error {
 	if err := r.health.admit(o.desc); err != nil {
 		return err
 	}
-	o.done = make(chan error, 1)
 	sh := r.shards[maphash.String(shardSeed, o.userKey)%uint64(len(r.shards))]
 	select {
 	case <-r.closing:
@@ -142,7 +146,7 @@ func (r *Registry) fill(sh *shard, batch []*op) []*op {
 	return batch
 }
 
-// flush sends batch in one pipeline and answers every op.
+// flush sends batch as one call of writeScript and answers every op.
 func (r *Registry) flush(batch []*op) {
 	desc := fmt.Sprintf("%d writes", len(batch))
 	if err := r.health.admit(desc); err != nil {
@@ -151,39 +155,33 @@ func (r *Registry) flush(batch []*op) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
 	defer cancel()
-	cmds, err := r.pipeline(ctx, batch)
-	if goredis.HasErrorPrefix(err, "NOSCRIPT") {
-		// The server lost its script cache (a restart): load the scripts and send again;
-		// the scripts are idempotent, so writes that did run are not harmed.
-		if err = registerScript.Load(ctx, r.c).Err(); err == nil {
-			if err = unregisterScript.Load(ctx, r.c).Err(); err == nil {
-				cmds, err = r.pipeline(ctx, batch)
-			}
+	args := make([]any, 1, 1+writeArgs*len(batch))
+	args[0] = r.keys.idx
+	for _, o := range batch {
+		kind := "r"
+		if o.unregister {
+			kind = "u"
 		}
+		args = append(args, kind, o.userKey, o.idxKey, o.resource, o.arg, o.member, o.node)
 	}
+	// Run sends EVALSHA, and the script itself when the server lacks it (a restart).
+	res, err := writeScript.Run(ctx, r.c, nil, args...).Slice()
 	err = classify(context.Background(), desc, err)
 	r.health.record(err)
-	if len(cmds) != len(batch) { // the pipeline failed before it queued anything
+	if err == nil && len(res) != len(batch) {
+		err = fmt.Errorf("redis: %s: %d results", desc, len(res))
+	}
+	if err != nil {
 		answer(batch, func(o *op) error { return fmt.Errorf("redis: %s: %w", o.desc, err) })
 		return
 	}
 	for i, o := range batch {
-		o.done <- classify(context.Background(), o.desc, cmds[i].Err())
-	}
-}
-
-// pipeline sends the scripts of batch in one round trip.
-func (r *Registry) pipeline(ctx context.Context, batch []*op) ([]goredis.Cmder, error) {
-	return r.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for _, o := range batch {
-			if o.unregister {
-				unregisterScript.EvalSha(ctx, p, []string{o.userKey, o.idxKey}, o.resource, o.arg, o.member)
-			} else {
-				registerScript.EvalSha(ctx, p, []string{o.userKey, o.idxKey}, o.resource, o.arg, o.member, o.node, r.keys.idx)
-			}
+		if e, ok := res[i].(error); ok {
+			o.done <- fmt.Errorf("redis: %s: %w", o.desc, e)
+		} else {
+			o.done <- nil
 		}
-		return nil
-	})
+	}
 }
 
 func answer(batch []*op, fn func(*op) error) {
