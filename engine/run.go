@@ -36,8 +36,12 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[
 		}
 	}()
 
+	if cfg.Backends.Sessions == config.BackendRedis && !cfg.HasModule("mod_sessions") {
+		log.Warn("backends.sessions is redis but mod_sessions is not enabled: nothing writes the session registry")
+	}
+
 	m := metrics.New(metrics.Options{})
-	srv, err := New(cfg, log, Options{Store: store, Metrics: m, Modules: modules})
+	srv, err := New(cfg, log, Options{Store: store.Backend(), Metrics: m, Modules: modules})
 	if err != nil {
 		return err
 	}

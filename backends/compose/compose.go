@@ -3,6 +3,9 @@
 // activity in memory while modules keep asserting the interfaces they need on the one
 // store they are given (h.Store().(backends.Rosters)).
 //
+// A session registry (backends.Sessions) may ride along: Backend then returns the
+// composite with the registry's methods, which is how mod_sessions finds it.
+//
 // The composite delegates each interface wholesale to the engine chosen for its kind: it
 // adds no caching, no retries and no cross-engine transactions. A write that touches two
 // kinds (an account removal deleting its roster and its vCard) is as atomic as two calls
@@ -43,6 +46,10 @@ type Parts struct {
 	Private  backends.Store // backends.PrivateXML
 	Privacy  backends.Store // backends.Privacy
 	Last     backends.Store // backends.LastActivity
+
+	// Sessions is the session registry, or nil for none. With one, Backend returns a
+	// store that implements backends.Sessions too.
+	Sessions backends.Sessions
 }
 
 // The interfaces under unexported names, so that embedding them promotes their
@@ -160,11 +167,42 @@ func (s *Store) Engines() []backends.Store {
 	return append([]backends.Store(nil), s.engines...)
 }
 
-// Close closes every distinct engine once, the last-named first, and returns their
-// errors joined. Calls made afterwards fail as each engine fails after its Close
-// (with an error wrapping backends.ErrClosed). Any goroutine may call it.
+// Backend returns the store to hand to the server: s itself, or, when Parts.Sessions
+// was set, s with the registry's methods added, so that modules find the registry by
+// asserting backends.Sessions (and find none when there is none). Closing it closes
+// s. Any goroutine may call it.
+func (s *Store) Backend() backends.Store {
+	if s.parts.Sessions == nil {
+		return s
+	}
+	return withSessions{s, s.parts.Sessions}
+}
+
+// sessions is backends.Sessions under an unexported name, for embedding.
+type sessions = backends.Sessions
+
+// withSessions is a Store that also serves the session registry.
+type withSessions struct {
+	*Store
+	sessions
+}
+
+var _ backends.Sessions = withSessions{}
+
+// Close closes the store, registry included (both embedded types have a Close).
+func (w withSessions) Close() error { return w.Store.Close() }
+
+// Close closes the session registry, then every distinct engine once, the last-named
+// first, and returns their errors joined. Calls made afterwards fail as each engine
+// fails after its Close (with an error wrapping backends.ErrClosed). Any goroutine may
+// call it.
 func (s *Store) Close() error {
 	var errs []error
+	if s.parts.Sessions != nil {
+		if err := s.parts.Sessions.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("compose: close the session registry %T: %w", s.parts.Sessions, err))
+		}
+	}
 	for i := len(s.engines) - 1; i >= 0; i-- {
 		if err := s.engines[i].Close(); err != nil {
 			errs = append(errs, fmt.Errorf("compose: close %T: %w", s.engines[i], err))

@@ -215,3 +215,50 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+// The session registry is reachable by assertion only when there is one, and closes
+// with the store.
+func TestSessions(t *testing.T) {
+	m := memory.New()
+	plain, err := New(allParts(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := plain.Backend().(backends.Sessions); ok {
+		t.Error("a store without a registry implements backends.Sessions")
+	}
+	reg := memory.NewSessions(time.Minute)
+	p := allParts(m)
+	p.Sessions = reg
+	s, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Backend()
+	got, ok := b.(backends.Sessions)
+	if !ok {
+		t.Fatal("Backend() does not implement backends.Sessions")
+	}
+	if _, ok := b.(backends.Rosters); !ok {
+		t.Error("Backend() lost backends.Rosters")
+	}
+	ctx := t.Context()
+	if _, err := got.Refresh(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := got.Register(ctx, backends.Session{Domain: dom, User: user, Resource: "r", Node: "n1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := reg.CountSessions(ctx, "n1"); err != nil || n != 1 {
+		t.Errorf("registry holds %d sessions (%v), want 1", n, err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.CountSessions(ctx, "n1"); !errors.Is(err, backends.ErrClosed) {
+		t.Errorf("registry after Close: %v, want ErrClosed", err)
+	}
+	if _, err := m.Account(ctx, dom, user); !errors.Is(err, backends.ErrClosed) {
+		t.Errorf("engine after Close: %v, want ErrClosed", err)
+	}
+}

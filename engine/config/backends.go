@@ -58,8 +58,8 @@ type Backends struct {
 	Private  string `toml:"private"`
 	Privacy  string `toml:"privacy"`
 	Last     string `toml:"last"`
-	// Sessions is where the session registry lives: memory (this process) or redis
-	// (sessions).
+	// Sessions is where the session registry (backends.Sessions, which mod_sessions
+	// feeds) lives: memory (this process) or redis (sessions).
 	Sessions string `toml:"sessions"`
 
 	MySQL MySQL `toml:"mysql"`
@@ -106,25 +106,27 @@ type Pipeline struct {
 	Queue int `toml:"queue"`
 }
 
-// Redis is the [backends.redis] table, used when sessions = "redis".
+// Redis is the [backends.redis] table, used when sessions = "redis": the session
+// registry that nodes of a cluster share (backends/redis).
 type Redis struct {
 	// Address is host:port of the server (address).
 	Address string `toml:"address"`
 	// DB is the database number (db).
 	DB int `toml:"db"`
-	// Password authenticates to the server; "" for none (password).
+	// Username and Password authenticate to the server (AUTH); "" for none
+	// (username, password).
+	Username string `toml:"username"`
 	Password string `toml:"password"`
-	// KeyPrefix starts every key Hermod writes, so servers can share a Redis
+	// KeyPrefix starts every key Hermod writes, so that clusters can share a Redis
 	// (key_prefix).
 	KeyPrefix string `toml:"key_prefix"`
-	// PoolSize is the most connections; 0 = 10 per CPU, go-redis's default
-	// (pool_size).
+	// TTL is how long a node's sessions outlive its last heartbeat: a node that dies
+	// has its entries vanish after it (ttl).
+	TTL Duration `toml:"ttl"`
+	// Timeout bounds one round trip, connecting included (timeout).
+	Timeout Duration `toml:"timeout"`
+	// PoolSize is the most connections; 0 = one per writer plus two (pool_size).
 	PoolSize int `toml:"pool_size"`
-	// DialTimeout, ReadTimeout and WriteTimeout bound connecting and each command
-	// (dial_timeout, read_timeout, write_timeout).
-	DialTimeout  Duration `toml:"dial_timeout"`
-	ReadTimeout  Duration `toml:"read_timeout"`
-	WriteTimeout Duration `toml:"write_timeout"`
 }
 
 // DefaultBackends is Default's [backends]: everything in the embedded store,
@@ -146,11 +148,10 @@ func DefaultBackends() Backends {
 			},
 		},
 		Redis: Redis{
-			Address:      "127.0.0.1:6379",
-			KeyPrefix:    "hermod:",
-			DialTimeout:  Dur(5 * time.Second),
-			ReadTimeout:  Dur(3 * time.Second),
-			WriteTimeout: Dur(3 * time.Second),
+			Address:   "127.0.0.1:6379",
+			KeyPrefix: "hermod:",
+			TTL:       Dur(30 * time.Second),
+			Timeout:   Dur(2 * time.Second),
 		},
 	}
 }
@@ -268,12 +269,10 @@ func validateBackendRedis(ec *errs, p path, r *Redis) {
 	}
 	intRange(ec, p.key("db"), r.DB, 0, 1<<20)
 	intRange(ec, p.key("pool_size"), r.PoolSize, 0, 100_000)
-	for _, d := range []struct {
-		key string
-		v   Duration
-	}{{"dial_timeout", r.DialTimeout}, {"read_timeout", r.ReadTimeout}, {"write_timeout", r.WriteTimeout}} {
-		if d.v.D <= 0 {
-			ec.at(p.key(d.key), "must be greater than 0 (a command without a bound can hang the server)")
-		}
+	if r.TTL.D < time.Second {
+		ec.at(p.key("ttl"), "%v is too short: nodes refresh every ttl/3, and a node that misses that loses its sessions (at least 1s)", r.TTL.D)
+	}
+	if r.Timeout.D <= 0 {
+		ec.at(p.key("timeout"), "must be greater than 0 (a command without a bound can hang the server)")
 	}
 }

@@ -2,8 +2,9 @@
 // composes them into the one backends.Store the server and the admin commands use.
 //
 // Each engine is opened once however many kinds of data it keeps: the embedded store
-// in general.data_dir, MySQL from [backends.mysql], an in-memory store. What was opened,
-// for which kinds, is logged. An engine that cannot be opened (MySQL unreachable, its
+// in general.data_dir, MySQL from [backends.mysql], an in-memory store. The session
+// registry (backends.sessions) is Redis from [backends.redis], or one in memory. What
+// was opened, for which kinds, is logged. An engine that cannot be opened (MySQL unreachable, its
 // schema not current, the embedded file locked by another process) fails Open with an
 // error that says which engine and why, and closes what was already open.
 //
@@ -22,12 +23,15 @@ import (
 	"github.com/hermod-im/hermod/backends/embedded"
 	"github.com/hermod-im/hermod/backends/memory"
 	"github.com/hermod-im/hermod/backends/mysql"
+	"github.com/hermod-im/hermod/backends/redis"
 	"github.com/hermod-im/hermod/engine/config"
 )
 
-// Open opens every engine cfg.Backends uses and returns their composite. cfg must be
-// validated. The caller closes the returned store, which closes each engine once. It
-// may block on disk and network I/O; call it from any goroutine but an event loop.
+// Open opens every engine cfg.Backends uses and the session registry, and returns their
+// composite; its Backend method gives the store for the server (with the registry).
+// cfg must be validated. The caller closes the returned store, which closes each
+// engine once. It may block on disk and network I/O; call it from any goroutine but an
+// event loop.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*compose.Store, error) {
 	b := &cfg.Backends
 	engines := map[string]backends.Store{}
@@ -48,6 +52,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*compose.S
 		}
 		engines[name] = e
 	}
+	var err error
 	p := compose.Parts{
 		Accounts: engines[b.For(config.KindAccounts)],
 		Rosters:  engines[b.For(config.KindRosters)],
@@ -57,9 +62,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*compose.S
 		Privacy:  engines[b.For(config.KindPrivacy)],
 		Last:     engines[b.For(config.KindLast)],
 	}
+	p.Sessions, err = openSessions(&b.Redis, b.Sessions)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("stores: open the %s session registry: %w", b.Sessions, err)
+	}
 	st, err := compose.New(p)
 	if err != nil {
 		closeAll()
+		_ = p.Sessions.Close()
 		return nil, fmt.Errorf("stores: %w", err)
 	}
 	for _, name := range []string{config.BackendEmbedded, config.BackendMySQL, config.BackendMemory} {
@@ -81,7 +92,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*compose.S
 		log.Info("store opened", attrs...)
 	}
 	if b.Sessions == config.BackendRedis {
-		log.Warn("backends.sessions = \"redis\": the engine keeps its session table in this process; the Redis registry is not wired in yet")
+		log.Info("session registry opened", "engine", b.Sessions, "address", b.Redis.Address, "db", b.Redis.DB, "key_prefix", b.Redis.KeyPrefix)
 	}
 	return st, nil
 }
@@ -104,6 +115,18 @@ func openEngine(ctx context.Context, cfg *config.Config, name string, log *slog.
 		return st, nil
 	}
 	return nil, fmt.Errorf("unknown storage engine %q", name)
+}
+
+// openSessions opens the session registry: Redis connects lazily (the registry
+// rides out outages by design), memory keeps it in this process.
+func openSessions(r *config.Redis, engine string) (backends.Sessions, error) {
+	if engine == config.BackendRedis {
+		return redis.Open(redis.Options{
+			Addr: r.Address, DB: r.DB, Username: r.Username, Password: r.Password,
+			Prefix: r.KeyPrefix, TTL: r.TTL.D, Timeout: r.Timeout.D, PoolSize: r.PoolSize,
+		})
+	}
+	return memory.NewSessions(redis.DefaultTTL), nil
 }
 
 // MySQLOptions maps [backends.mysql] to the store's options. Any goroutine may call it.

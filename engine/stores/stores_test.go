@@ -2,7 +2,10 @@ package stores
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +111,45 @@ func TestOpenMySQL(t *testing.T) {
 	}
 	if n, err := st.Parts().Accounts.CountAccounts(ctx, "a.example"); err != nil || n != 1 {
 		t.Errorf("accounts in MySQL: %d, %v", n, err)
+	}
+}
+
+func TestSessionRegistry(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+	}{
+		{"memory", ""},
+		{"redis", "[backends]\nsessions = \"redis\"\n[backends.redis]\nkey_prefix = \"hermod_t_stores:\"\ntimeout = \"1s\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := parse(t, tt.doc)
+			st, err := Open(t.Context(), cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			reg, ok := st.Backend().(backends.Sessions)
+			if !ok {
+				t.Fatalf("Backend() (%T) keeps no sessions", st.Backend())
+			}
+			ctx := t.Context()
+			node := "stores-test-" + tt.name
+			if _, err := reg.Refresh(ctx, node); err != nil {
+				if errors.Is(err, backends.ErrUnavailable) && os.Getenv("CI") != "true" {
+					t.Skipf("Redis at %s is not reachable (%v); CI=true makes this a failure", cfg.Backends.Redis.Address, err)
+				}
+				t.Fatal(err)
+			}
+			defer reg.PurgeNode(context.Background(), node)
+			if err := reg.Register(ctx, backends.Session{Domain: "a.example", User: "u", Resource: "r", Node: node}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := reg.UserSessions(ctx, "a.example", "u")
+			if err != nil || len(got) != 1 || got[0].Node != node {
+				t.Errorf("UserSessions = %+v, %v", got, err)
+			}
+		})
 	}
 }
