@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -176,3 +177,26 @@ func TestTextColumnsRefuseInvalidUTF8(t *testing.T) {
 }
 
 func errorOf[T any](_ T, err error) error { return err }
+
+func TestPrivateNamespaces(t *testing.T) {
+	s := openTest(t, Options{})
+	dom := testDomain(t)
+	items := []backends.PrivateItem{
+		{Namespace: "storage:bookmarks", XML: []byte("<storage xmlns='storage:bookmarks'/>")},
+		{Namespace: "Storage:bookmarks", XML: []byte("<storage xmlns='Storage:bookmarks'/>")},
+		{Namespace: "exodus:prefs", XML: []byte("<prefs xmlns='exodus:prefs'/>")},
+	}
+	if err := s.SetPrivateXML(t.Context(), dom, "u", items); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPrivateXML(t.Context(), dom, "u2", items[:1]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PrivateNamespaces(t.Context(), dom, "u")
+	if want := []string{"Storage:bookmarks", "exodus:prefs", "storage:bookmarks"}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("PrivateNamespaces = %q, %v; want %q", got, err, want)
+	}
+	if got, err := s.PrivateNamespaces(t.Context(), dom, "nobody"); err != nil || len(got) != 0 {
+		t.Fatalf("PrivateNamespaces of nobody = %q, %v", got, err)
+	}
+}

@@ -108,6 +108,33 @@ func (s *Store) SetPrivateXML(ctx context.Context, domain, user string, items []
 	return s.fail(ctx, fmt.Sprintf("%s of %s@%s", op, user, domain), err)
 }
 
+// PrivateNamespaces returns the namespaces under which the account keeps private XML,
+// in byte-wise order: what an export walks (transfer.PrivateNamespaceLister). Any
+// goroutine may call it.
+func (s *Store) PrivateNamespaces(ctx context.Context, domain, user string) ([]string, error) {
+	const op = "private namespaces"
+	if err := s.checkKey(ctx, op, domain, user); err != nil {
+		return nil, err
+	}
+	rctx, cancel := s.readCtx(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(rctx, "SELECT namespace FROM private_xml WHERE domain = ? AND user = ? ORDER BY namespace",
+		domain, user)
+	if err != nil {
+		return nil, s.fail(ctx, fmt.Sprintf("%s of %s@%s", op, user, domain), err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var ns []byte
+		if err := rows.Scan(&ns); err != nil {
+			return nil, s.fail(ctx, fmt.Sprintf("%s of %s@%s", op, user, domain), err)
+		}
+		out = append(out, string(ns))
+	}
+	return out, s.fail(ctx, fmt.Sprintf("%s of %s@%s", op, user, domain), rows.Err())
+}
+
 // DeletePrivateXML implements backends.PrivateXML.
 func (s *Store) DeletePrivateXML(ctx context.Context, domain, user string) error {
 	const op = "delete private xml"
