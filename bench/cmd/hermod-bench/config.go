@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,8 +14,9 @@ import (
 	"github.com/hermod-im/hermod/bench/client"
 )
 
-// maxPerShard keeps a shard under the 20,000 open files a process may hold.
-const maxPerShard = 19000
+// defaultPerShard keeps a shard under the 20,000 open files a process may hold on
+// the benchmark machine (a hard limit there); --max-per-shard changes it elsewhere.
+const defaultPerShard = 19000
 
 // config is every flag of run and shard; run passes its own arguments on to its shards.
 type config struct {
@@ -24,6 +26,7 @@ type config struct {
 	n                    int
 	checkpoints          []int
 	shards               int
+	perShard             int
 	shard                int // this shard's index (shard command)
 	sources              []net.IP
 	startTLS             bool
@@ -87,9 +90,10 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	fs.IntVar(&c.first, "first", 1, "index of the first account")
 	fs.IntVar(&c.n, "n", 1000, "sessions to hold (idle, messages), over all shards")
 	checkpoints := fs.String("checkpoints", "", "idle: session counts below --n at which to settle and sample too (comma-separated, ascending)")
-	fs.IntVar(&c.shards, "shards", 1, "shard processes (each holds at most 19000 sessions)")
+	fs.IntVar(&c.shards, "shards", 1, "shard processes (each holds at most --max-per-shard sessions)")
+	fs.IntVar(&c.perShard, "max-per-shard", defaultPerShard, "sessions one shard process may hold: below its open-file limit (ulimit -n) with room to spare")
 	shard := fs.String("shard", "", "i/n: run as shard i of n (set by run)")
-	sources := fs.String("sources", "127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5", "local addresses to connect from, in turn (empty: kernel's choice)")
+	sources := fs.String("sources", "127.0.0.2-127.0.0.5", "local addresses to connect from, in turn: a comma-separated list of addresses and ranges A-B (e.g. 127.0.0.2-127.0.0.41); empty: the kernel's choice")
 	fs.BoolVar(&c.startTLS, "starttls", false, "negotiate STARTTLS (certificates are not verified)")
 	mech := fs.String("mech", "PLAIN", "SASL mechanism: PLAIN or SCRAM-SHA-256")
 	fs.Float64Var(&c.rate, "rate", 1000, "session arrivals per second while logging in (over all shards)")
@@ -164,15 +168,9 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	if c.mech != client.PLAIN && c.mech != client.SCRAMSHA256 {
 		return nil, fmt.Errorf("--mech %q: PLAIN or SCRAM-SHA-256", *mech)
 	}
-	for _, s := range strings.Split(*sources, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		ip := net.ParseIP(s)
-		if ip == nil || !ip.IsLoopback() {
-			return nil, fmt.Errorf("--sources: %q is not a loopback address", s)
-		}
-		c.sources = append(c.sources, ip)
+	var err error
+	if c.sources, err = parseSources(*sources); err != nil {
+		return nil, err
 	}
 	host, _, err := net.SplitHostPort(c.server)
 	if err != nil {
@@ -212,8 +210,11 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	if c.shards > c.n && c.scenario != "login" {
 		return nil, errors.New("more shards than sessions")
 	}
-	if per := (c.n + c.shards - 1) / c.shards; per > maxPerShard && c.scenario != "login" {
-		return nil, fmt.Errorf("%d sessions per shard: at most %d fit under the open-file limit; use --shards %d", per, maxPerShard, (c.n+maxPerShard-1)/maxPerShard)
+	if c.perShard < 1 {
+		return nil, errors.New("--max-per-shard must be positive")
+	}
+	if per := (c.n + c.shards - 1) / c.shards; per > c.perShard && c.scenario != "login" {
+		return nil, fmt.Errorf("%d sessions per shard: at most %d fit under the open-file limit (--max-per-shard); use --shards %d", per, c.perShard, (c.n+c.perShard-1)/c.perShard)
 	}
 	for _, f := range strings.Split(*checkpoints, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -239,6 +240,34 @@ func parseConfig(cmd string, args []string) (*config, error) {
 		c.shard = si
 	}
 	return c, nil
+}
+
+// parseSources parses --sources: loopback addresses and ranges A-B of them.
+func parseSources(spec string) ([]net.IP, error) {
+	var out []net.IP
+	for _, s := range strings.Split(spec, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(s, "-")
+		a, b := net.ParseIP(lo).To4(), net.ParseIP(hi).To4()
+		if !isRange {
+			b = a
+		}
+		if a == nil || b == nil || !a.IsLoopback() || !b.IsLoopback() {
+			return nil, fmt.Errorf("--sources: %q is not a loopback IPv4 address or range", s)
+		}
+		from, to := binary.BigEndian.Uint32(a), binary.BigEndian.Uint32(b)
+		if to < from || to-from >= 1<<16 {
+			return nil, fmt.Errorf("--sources: range %q is empty or too large", s)
+		}
+		for v := from; v <= to; v++ {
+			ip := make(net.IP, 4)
+			binary.BigEndian.PutUint32(ip, v)
+			out = append(out, ip)
+		}
+	}
+	return out, nil
 }
 
 // span returns the accounts [lo, hi) of shard i when total accounts starting at

@@ -89,6 +89,13 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 	_, port, _ := net.SplitHostPort(cfg.server)
 	d.port, _ = strconv.Atoi(port)
 	csvPath := cfg.resultCSV(time.Now())
+	lim, err := readLimits()
+	if err != nil {
+		return err
+	}
+	if err := lim.check(cfg); err != nil {
+		return err
+	}
 
 	before, err := d.sample()
 	if err != nil {

@@ -219,3 +219,47 @@ func TestProfileURLMustBeLoopback(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestParseSources(t *testing.T) {
+	got, err := parseSources("127.0.0.2-127.0.0.4, 127.0.1.9,127.0.0.255-127.0.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, ip := range got {
+		s = append(s, ip.String())
+	}
+	if want := "127.0.0.2 127.0.0.3 127.0.0.4 127.0.1.9 127.0.0.255 127.0.1.0"; strings.Join(s, " ") != want {
+		t.Fatalf("got %v, want %s", s, want)
+	}
+	for _, bad := range []string{"10.0.0.1", "127.0.0.5-127.0.0.2", "127.0.0.1-10.0.0.1", "::1", "127.0.0.1-127.1.0.1", "x"} {
+		if _, err := parseSources(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestLimitsCheck(t *testing.T) {
+	l := limits{ports: 28232, nofile: 20000}
+	for _, tc := range []struct {
+		args []string
+		want string // "" fits
+	}{
+		{[]string{"--n", "19000"}, ""},
+		{[]string{"--n", "400000", "--shards", "22", "--sources", "127.0.0.2-127.0.0.16"}, ""},
+		{[]string{"--n", "400000", "--shards", "22"}, "source addresses"},
+		{[]string{"--n", "1000000", "--shards", "53", "--sources", "127.0.0.2-127.0.0.37"}, ""},
+		{[]string{"--n", "19900", "--max-per-shard", "19900"}, "open files"},
+		{[]string{"--n", "10000", "--transport", "bosh", "--url", "http://127.0.0.1:5280/bosh"}, "open files"},
+		{[]string{"--scenario", "login", "--n", "400000", "--max-per-shard", "400000"}, ""},
+	} {
+		c, err := parseConfig("run", tc.args)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		err = l.check(c)
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
