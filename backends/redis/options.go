@@ -40,8 +40,9 @@ type Options struct {
 	Shards int
 	// QueueSize is how many writes may wait, over all shards (DefaultQueueSize).
 	QueueSize int
-	// MaxBatch is the most writes one pipeline carries (DefaultMaxBatch). 1 makes every
-	// write its own round trip, for comparison.
+	// MaxBatch is the most writes one round trip carries (DefaultMaxBatch). A batch runs
+	// as one script, during which the server serves nobody else: about 10 µs per write,
+	// 5 ms for 512. 1 makes every write its own round trip, for comparison.
 	MaxBatch int
 	// PoolSize is the number of connections go-redis may open; 0 for 2 + Shards.
 	PoolSize int
