@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	mysqldriver "github.com/go-sql-driver/mysql"
 	"go.etcd.io/bbolt"
 
+	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/backends/compose"
 	"github.com/hermod-im/hermod/backends/mysql"
 	"github.com/hermod-im/hermod/backends/transfer"
@@ -61,21 +60,12 @@ func dbMigrate(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return &usageError{err: err, config: true}
 	}
-	conn, err := mysqldriver.NewConnector(dc)
-	if err != nil {
-		return fmt.Errorf("mysql: %w", err)
-	}
-	db := sql.OpenDB(conn)
-	defer db.Close()
-	pctx, cancel := context.WithTimeout(ctx, cfg.Backends.MySQL.QueryTimeout.D)
-	err = db.PingContext(pctx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("cannot reach MySQL at %s (database %s): %w", dc.Addr, dc.DBName, err)
-	}
-	applied, err := mysql.Migrate(ctx, db)
+	applied, err := mysql.MigrateDSN(ctx, dsn)
 	for _, v := range applied {
 		fmt.Fprintf(io.out, "applied %s\n", v)
+	}
+	if errors.Is(err, backends.ErrUnavailable) {
+		return fmt.Errorf("cannot reach MySQL at %s (database %s): %w", dc.Addr, dc.DBName, err)
 	}
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ func embeddedConfig(t *testing.T, dir string) string {
 
 func TestDBUsage(t *testing.T) {
 	cfg := embeddedConfig(t, t.TempDir())
+	down := writeConfig(t, "[backends]\ndefault = \"mysql\"\n[backends.mysql]\ndsn = \"hermod:pw@tcp(127.0.0.1:1)/hermod?timeout=1s\"\n")
 	tests := []struct {
 		name string
 		args []string
@@ -48,6 +49,8 @@ func TestDBUsage(t *testing.T) {
 		{"migrate argument", []string{"db", "migrate", "x"}, exitUsage, "no arguments"},
 		{"import missing file", []string{"db", "import", "--config", cfg, filepath.Join(t.TempDir(), "none.gz")}, exitRuntime, "no such file"},
 		{"import not an export", []string{"db", "import", "--config", cfg, cfg}, exitRuntime, "not a gzip stream"},
+		{"migrate unreachable", []string{"db", "migrate", "--config", down}, exitRuntime, "cannot reach MySQL at 127.0.0.1:1 (database hermod)"},
+		{"export unreachable", []string{"db", "export", "--config", down, "--out", filepath.Join(t.TempDir(), "x.gz")}, exitRuntime, "cannot reach MySQL at 127.0.0.1:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
