@@ -53,6 +53,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -82,7 +84,7 @@ func run(ctx context.Context, args []string) int {
 			return 2
 		}
 		for _, p := range args {
-			files, err := plotCSV(p, "")
+			files, err := plotCSV(p, strings.TrimSuffix(filepath.Base(p), ".csv"))
 			for _, f := range files {
 				fmt.Println(f)
 			}

@@ -58,8 +58,9 @@ func plotCSV(csvPath, title string) ([]string, error) {
 		p.Y.Label.Text = c.ylabel
 		p.Y.Min = 0
 		p.Add(plotter.NewGrid())
-		p.Legend.Top = true
-		n := 0
+		p.Legend.Top, p.Legend.Left = true, true
+		p.Legend.Padding = vg.Points(4)
+		n, ymax := 0, 0.0
 		for i, l := range c.lines {
 			ys := cols[l.column]
 			if len(ys) != len(xs) || allZero(ys) {
@@ -68,6 +69,7 @@ func plotCSV(csvPath, title string) ([]string, error) {
 			pts := make(plotter.XYs, len(xs))
 			for k := range xs {
 				pts[k].X, pts[k].Y = xs[k], ys[k]
+				ymax = max(ymax, ys[k])
 			}
 			line, err := plotter.NewLine(pts)
 			if err != nil {
@@ -83,6 +85,7 @@ func plotCSV(csvPath, title string) ([]string, error) {
 		if n == 0 {
 			continue
 		}
+		p.Y.Max = ymax * 1.3 // room for the legend above the lines
 		out := chartPath(csvPath, c.suffix)
 		if err := p.Save(20*vg.Centimeter, 10*vg.Centimeter, out); err != nil {
 			errs = append(errs, fmt.Errorf("plot %s: %w", out, err))
