@@ -265,3 +265,47 @@ func TestStoreRegistry(t *testing.T) {
 	c.Send("<presence><priority>-1</priority></presence>")
 	wantUser(t, st.Sessions, "erin", "erin/r@solo:true:-1")
 }
+
+// TestManySessions logs many clients in at once: every one is registered, in fewer
+// writer rounds than sessions, and every one is removed when they leave.
+func TestManySessions(t *testing.T) {
+	addr := redistest.Addr(t)
+	prefix := redistest.Prefix(t, addr, "mod_sessions")
+	ts, mod := start(t, addr, prefix, "node-m", nil)
+	obs := observer(t, addr, prefix)
+	const n = 60
+	for i := range n {
+		ts.AddUser(fmt.Sprint("user", i), "secret")
+	}
+	conns := make([]*enginetest.Raw, n)
+	done := make(chan int, n)
+	for i := range n {
+		go func() {
+			conns[i] = ts.Login(t, fmt.Sprint("user", i), "secret", "r") // fails t, and never sends, on error
+			done <- i
+		}()
+	}
+	timeout := time.After(30 * time.Second)
+	for range n {
+		select {
+		case <-done:
+		case <-timeout:
+			t.Fatal("logins did not finish in 30 s")
+		}
+	}
+	count := func(want int) func() (bool, string) {
+		return func() (bool, string) {
+			got, err := obs.CountSessions(context.Background(), "node-m")
+			return err == nil && got == want, fmt.Sprintf("%d entries, %v", got, err)
+		}
+	}
+	waitFor(t, "every login registered", count(n))
+	wantUser(t, obs, "user7", "user7/r@node-m:false:0")
+	for _, c := range conns {
+		c.Conn.Close()
+	}
+	waitFor(t, "every logout unregistered", count(0))
+	if st := mod.Stats(); st.Registered < n || st.Unregistered < n || st.Live != 0 || st.Failures != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
