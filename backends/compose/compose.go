@@ -17,6 +17,7 @@
 package compose
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -165,6 +166,20 @@ func (s *Store) Parts() Parts { return s.parts }
 // keeps. Any goroutine may call it.
 func (s *Store) Engines() []backends.Store {
 	return append([]backends.Store(nil), s.engines...)
+}
+
+// PrivateNamespaces forwards to the private XML engine when it can list an account's
+// namespaces (the MySQL store can), and otherwise returns an error wrapping
+// errors.ErrUnsupported: what transfer.PrivateNamespaceLister asks of a composite. Any
+// goroutine may call it.
+func (s *Store) PrivateNamespaces(ctx context.Context, domain, user string) ([]string, error) {
+	l, ok := s.parts.Private.(interface {
+		PrivateNamespaces(ctx context.Context, domain, user string) ([]string, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("compose: the private XML engine %T cannot list namespaces: %w", s.parts.Private, errors.ErrUnsupported)
+	}
+	return l.PrivateNamespaces(ctx, domain, user)
 }
 
 // Backend returns the store to hand to the server: s itself, or, when Parts.Sessions

@@ -262,3 +262,30 @@ func TestSessions(t *testing.T) {
 		t.Errorf("engine after Close: %v, want ErrClosed", err)
 	}
 }
+
+// lister is a memory store that can list private XML namespaces.
+type lister struct{ *memory.Store }
+
+func (lister) PrivateNamespaces(context.Context, string, string) ([]string, error) {
+	return []string{"a:b"}, nil
+}
+
+func TestPrivateNamespaces(t *testing.T) {
+	m := memory.New()
+	plain, err := New(allParts(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.PrivateNamespaces(t.Context(), dom, user); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("PrivateNamespaces over memory: %v, want ErrUnsupported", err)
+	}
+	p := allParts(m)
+	p.Private = lister{m}
+	s, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.PrivateNamespaces(t.Context(), dom, user); err != nil || len(got) != 1 || got[0] != "a:b" {
+		t.Errorf("PrivateNamespaces over a lister: %q, %v", got, err)
+	}
+}

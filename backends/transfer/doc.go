@@ -27,10 +27,11 @@
 //
 // The interfaces define what is reachable. Data is found by walking the accounts of
 // each configured domain, so a roster, vCard or message kept for a user without an
-// account is not exported. Private XML has no listing method: a source store that
-// implements PrivateNamespaceLister has every namespace exported, any other only the
-// namespaces Options.PrivateNamespaces names (by default the ones clients are known to
-// use, see DefaultPrivateNamespaces). Offline messages get new sequence numbers from
+// account is not exported. Private XML has no listing method in backends: a source
+// store that implements PrivateNamespaceLister (the MySQL store, and a composite whose
+// private XML is in MySQL) has every namespace exported, any other only the namespaces
+// ExportOptions.PrivateNamespaces names (by default the ones clients are known to use,
+// see DefaultPrivateNamespaces). Offline messages get new sequence numbers from
 // the destination (their order and stamps are kept). A roster's version is exported,
 // but no interface sets one: the destination gives the imported roster its own, and
 // Import counts the rosters whose new version is below the exported one (a client that

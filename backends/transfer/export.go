@@ -35,10 +35,12 @@ func DefaultPrivateNamespaces() []string {
 }
 
 // PrivateNamespaceLister is implemented by stores that can list the namespaces under
-// which an account keeps private XML. The interfaces of package backends have no such
-// method; Export uses it when the source store has it.
+// which an account keeps private XML (the MySQL store). The interfaces of package
+// backends have no such method; Export uses it when the source store has it.
 type PrivateNamespaceLister interface {
-	// PrivateNamespaces returns the account's namespaces in byte-wise order.
+	// PrivateNamespaces returns the account's namespaces in byte-wise order. A store
+	// that only forwards the call (a composite) returns an error wrapping
+	// errors.ErrUnsupported when the store behind it cannot list them.
 	PrivateNamespaces(ctx context.Context, domain, user string) ([]string, error)
 }
 
@@ -95,7 +97,11 @@ func Export(ctx context.Context, st backends.Store, domains []string, w io.Write
 	if err != nil {
 		return Summary{}, fmt.Errorf("transfer: export: %w", err)
 	}
-	e := &exporter{src: src, enc: json.NewEncoder(zw), opts: opts}
+	// Probed namespaces in the order a store lists them, so that the file does not
+	// depend on which way they were found.
+	probe := slices.Clone(opts.PrivateNamespaces)
+	slices.Sort(probe)
+	e := &exporter{src: src, enc: json.NewEncoder(zw), opts: opts, probe: slices.Compact(probe)}
 	e.enc.SetEscapeHTML(false)
 	if err := e.enc.Encode(header{Format: Format, Version: Version, Domains: domains}); err != nil {
 		return Summary{}, fmt.Errorf("transfer: export: write header: %w", err)
@@ -119,10 +125,11 @@ func Export(ctx context.Context, st backends.Store, domains []string, w io.Write
 }
 
 type exporter struct {
-	src  source
-	enc  *json.Encoder
-	opts ExportOptions
-	sum  Summary
+	src   source
+	enc   *json.Encoder
+	opts  ExportOptions
+	probe []string // the namespaces to ask a store that cannot list them, sorted
+	sum   Summary
 }
 
 // domain exports every account of d, a page at a time.
@@ -246,10 +253,13 @@ func (e *exporter) vcard(ctx context.Context, d, u string) error {
 }
 
 func (e *exporter) private(ctx context.Context, d, u string) error {
-	namespaces := e.opts.PrivateNamespaces
+	namespaces := e.probe
 	if l, ok := e.src.(PrivateNamespaceLister); ok {
-		var err error
-		if namespaces, err = l.PrivateNamespaces(ctx, d, u); err != nil {
+		listed, err := l.PrivateNamespaces(ctx, d, u)
+		switch {
+		case err == nil:
+			namespaces = listed
+		case !errors.Is(err, errors.ErrUnsupported):
 			return fmt.Errorf("private XML namespaces: %w", err)
 		}
 	}

@@ -3,15 +3,21 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/backends/compose"
 	"github.com/hermod-im/hermod/backends/embedded"
 	"github.com/hermod-im/hermod/backends/memory"
+	"github.com/hermod-im/hermod/backends/mysql"
+	"github.com/hermod-im/hermod/internal/mariadbtest"
 )
 
 var testDomains = []string{"b.example", "a.example"} // not sorted: the header's order is kept
@@ -296,7 +302,9 @@ func equalIgnoringVersions(t *testing.T, a, b []byte) error {
 			la[i].Roster.Version, lb[i].Roster.Version = 0, 0
 		}
 		if !reflect.DeepEqual(la[i], lb[i]) {
-			return fmt.Errorf("line %d: %+v and %+v", i+2, la[i], lb[i])
+			a, _ := json.Marshal(la[i])
+			b, _ := json.Marshal(lb[i])
+			return fmt.Errorf("line %d: %.300s and %.300s", i+2, a, b)
 		}
 	}
 	return nil
@@ -336,6 +344,8 @@ func TestPrivateNamespaces(t *testing.T) {
 		{"defaults probed", m, ExportOptions{}, 1},
 		{"extra namespace named", m, ExportOptions{PrivateNamespaces: []string{"urn:example:custom", "storage:bookmarks"}}, 2},
 		{"store lists them", &privateLister{m, []string{"storage:bookmarks", "urn:example:custom"}}, ExportOptions{}, 2},
+		{"composite over a lister", composite(t, &privateLister{m, []string{"storage:bookmarks", "urn:example:custom"}}), ExportOptions{}, 2},
+		{"composite over a store that cannot list", composite(t, m), ExportOptions{}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,6 +354,36 @@ func TestPrivateNamespaces(t *testing.T) {
 				t.Errorf("exported %d private items, want %d", sum.PrivateItems, tt.want)
 			}
 		})
+	}
+}
+
+// composite puts every kind of data in e.
+func composite(t *testing.T, e backends.Store) backends.Store {
+	t.Helper()
+	c, err := compose.New(compose.Parts{Accounts: e, Rosters: e, Offline: e, VCard: e, Private: e, Privacy: e, Last: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// failingLister cannot list namespaces for a reason other than not knowing how.
+type failingLister struct{ *memory.Store }
+
+func (failingLister) PrivateNamespaces(context.Context, string, string) ([]string, error) {
+	return nil, backends.ErrUnavailable
+}
+
+func TestPrivateNamespacesFailure(t *testing.T) {
+	m := memory.New()
+	defer m.Close()
+	if err := m.CreateAccount(t.Context(), backends.Account{Domain: testDomains[0], User: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	_, err := Export(t.Context(), failingLister{m}, testDomains, &buf, ExportOptions{})
+	if !errors.Is(err, backends.ErrUnavailable) {
+		t.Fatalf("Export over a failing lister: %v, want ErrUnavailable", err)
 	}
 }
 
@@ -388,3 +428,37 @@ func TestExportNeedsEveryKind(t *testing.T) {
 
 // accountsOnly hides every interface of a store but backends.Store.
 type accountsOnly struct{ backends.Store }
+
+// memory → file → MariaDB: everything the embedded store takes, MySQL takes too.
+func TestRoundTripMySQL(t *testing.T) {
+	dsn := mariadbtest.Fresh(t, "hermod_t_transfer_pkg")
+	st, err := mysql.Open(t.Context(), mysql.Options{DSN: dsn, Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src := memory.New()
+	defer src.Close()
+	fill(t, src)
+	f1, sum1 := export(t, src, ExportOptions{})
+	sum2, err := Import(t.Context(), st, bytes.NewReader(f1), ImportOptions{})
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	if !sum2.sameCounts(sum1) {
+		t.Errorf("import summary %+v, export %+v", sum2, sum1)
+	}
+	ns := DefaultPrivateNamespaces()
+	if got, want := dumpStore(t, st, ns), dumpStore(t, src, ns); !reflect.DeepEqual(got, want) {
+		for k := range want {
+			if !reflect.DeepEqual(got[k], want[k]) {
+				t.Errorf("%s:\n got %.600v\nwant %.600v", k, fmt.Sprint(got[k]), fmt.Sprint(want[k]))
+			}
+		}
+		t.Fatal("MariaDB store differs from the source")
+	}
+	f2, _ := export(t, st, ExportOptions{})
+	if err := equalIgnoringVersions(t, f1, f2); err != nil {
+		t.Errorf("export of MariaDB differs from the source's beyond roster versions: %v", err)
+	}
+}
