@@ -47,7 +47,7 @@ type sessionKey struct{ domain, user, resource string }
 var _ backends.Sessions = (*Sessions)(nil)
 
 // NewSessions returns an empty registry whose nodes' entries outlive their last Refresh
-// by ttl, which must be positive.
+// by ttl, which must be positive. Safe from any goroutine.
 func NewSessions(ttl time.Duration) *Sessions {
 	if ttl <= 0 {
 		panic("memory: NewSessions with a non-positive ttl")

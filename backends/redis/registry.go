@@ -37,7 +37,7 @@ var _ backends.Sessions = (*Registry)(nil)
 
 // Open makes a registry for the server at opts.Addr and starts its writers. It does not
 // contact the server: a registry opened while Redis is down works once it is up. Close
-// it when done.
+// it when done. Safe from any goroutine; it does not block.
 func Open(opts Options) (*Registry, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -74,7 +74,7 @@ func newRegistry(o Options, c *goredis.Client) *Registry {
 	return r
 }
 
-// TTL implements backends.Sessions.
+// TTL implements backends.Sessions. Safe from any goroutine; it does not block.
 func (r *Registry) TTL() time.Duration { return r.opts.TTL }
 
 // Close waits for the queued writes, then closes the connections. Later calls fail with

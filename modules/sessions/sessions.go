@@ -106,7 +106,8 @@ type Stats struct {
 	Outage bool
 }
 
-// New is the module's engine.ModuleFactory.
+// New is the module's engine.ModuleFactory: it decodes and checks the options, and
+// touches no registry. The engine calls it on the goroutine starting the server.
 func New(mc engine.ModuleConfig) (engine.Module, error) {
 	m := &Module{opts: Options{TTL: config.Dur(DefaultTTL), Timeout: config.Dur(DefaultTimeout), PurgeDead: true}}
 	if err := mc.Decode(&m.opts); err != nil {
@@ -157,7 +158,8 @@ func (m *Module) heartbeat() time.Duration {
 }
 
 // Start opens the registry, purges what an earlier run of this node left, and starts
-// the writer. It fails only when there is no registry to use: a registry that cannot be
+// the writer. The engine calls it once, on the goroutine starting the server; it may
+// block up to twice the timeout on an unresponsive registry. It fails only when there is no registry to use: a registry that cannot be
 // reached now is written to when it can.
 func (m *Module) Start(h *engine.Host) error {
 	reg, own, err := openRegistry(m.opts, h.Store())
@@ -188,7 +190,8 @@ func (m *Module) Start(h *engine.Host) error {
 }
 
 // Stop ends the writer, removes the node's entries and closes a registry the module
-// opened. It runs after the last client has gone.
+// opened. The engine calls it once, after the last client has gone; it may block up to
+// the timeout.
 func (m *Module) Stop() error {
 	close(m.stop)
 	<-m.done

@@ -2,6 +2,9 @@
 // and CI (127.0.0.1:6379) under a key prefix of their own, or a private redis-server
 // they may kill and restart. It is test support: no production code imports it.
 //
+// Every function and method is to be called from the test's own goroutine (they may
+// fail or skip the test).
+//
 // When CI=true, a missing server fails the test; otherwise the test is skipped with a
 // message saying what is missing.
 package redistest
