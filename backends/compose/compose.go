@@ -182,6 +182,19 @@ func (s *Store) PrivateNamespaces(ctx context.Context, domain, user string) ([]s
 	return l.PrivateNamespaces(ctx, domain, user)
 }
 
+// RaiseRosterVersions forwards to the roster engine when it can move its versions
+// forward, and otherwise returns an error wrapping errors.ErrUnsupported: what
+// transfer.RosterVersionRaiser asks of a composite. Any goroutine may call it.
+func (s *Store) RaiseRosterVersions(ctx context.Context, above uint64) error {
+	r, ok := s.parts.Rosters.(interface {
+		RaiseRosterVersions(ctx context.Context, above uint64) error
+	})
+	if !ok {
+		return fmt.Errorf("compose: the roster engine %T cannot raise its versions: %w", s.parts.Rosters, errors.ErrUnsupported)
+	}
+	return r.RaiseRosterVersions(ctx, above)
+}
+
 // Backend returns the store to hand to the server: s itself, or, when Parts.Sessions
 // was set, s with the registry's methods added, so that modules find the registry by
 // asserting backends.Sessions (and find none when there is none). Closing it closes

@@ -289,3 +289,35 @@ func TestPrivateNamespaces(t *testing.T) {
 		t.Errorf("PrivateNamespaces over a lister: %q, %v", got, err)
 	}
 }
+
+// raiser is a memory store that records roster version raises.
+type raiser struct {
+	*memory.Store
+	above uint64
+}
+
+func (r *raiser) RaiseRosterVersions(_ context.Context, above uint64) error {
+	r.above = above
+	return nil
+}
+
+func TestRaiseRosterVersions(t *testing.T) {
+	m := memory.New()
+	plain, err := New(allParts(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.RaiseRosterVersions(t.Context(), 7); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("RaiseRosterVersions over memory: %v, want ErrUnsupported", err)
+	}
+	r := &raiser{Store: m}
+	p := allParts(m)
+	p.Rosters = r
+	s, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RaiseRosterVersions(t.Context(), 7); err != nil || r.above != 7 {
+		t.Errorf("RaiseRosterVersions over a raiser: %v, raised above %d", err, r.above)
+	}
+}

@@ -33,10 +33,12 @@
 // ExportOptions.PrivateNamespaces names (by default the ones clients are known to use,
 // see DefaultPrivateNamespaces). Offline messages get new sequence numbers from
 // the destination (their order and stamps are kept). A roster's version is exported,
-// but no interface sets one: the destination gives the imported roster its own, and
-// Import counts the rosters whose new version is below the exported one (a client that
-// cached such an old version could, by coincidence, be told its stale roster is
-// current). Privacy lists' active list is per session and never stored.
+// but no interface of backends sets one: the destination gives the imported roster its
+// own. When the destination implements RosterVersionRaiser, Import first moves its
+// versions above the exported one, so the new version is one no client can have cached;
+// otherwise Import counts the rosters whose new version is below the exported one (a
+// client that cached such an old version could, by coincidence, be told its stale
+// roster is current). Privacy lists' active list is per session and never stored.
 //
 // # What this package must not do
 //

@@ -84,6 +84,7 @@ func Import(ctx context.Context, st backends.Store, r io.Reader, opts ImportOpti
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	im := &importer{dst: dst, opts: opts, domains: h.Domains, jobs: make(chan []line, opts.Workers)}
+	im.raiser, _ = st.(RosterVersionRaiser)
 	var wg sync.WaitGroup
 	for range opts.Workers {
 		wg.Go(func() {
@@ -110,6 +111,17 @@ func Import(ctx context.Context, st backends.Store, r io.Reader, opts ImportOpti
 	return read, nil
 }
 
+// RosterVersionRaiser is implemented by stores whose roster versions come from one
+// sequence that can be moved forward. Import uses it so that every imported roster gets
+// a version above the one it had, which no client can have cached. The interfaces of
+// package backends have no such method.
+type RosterVersionRaiser interface {
+	// RaiseRosterVersions makes every roster version handed out from now on greater
+	// than above. A store that only forwards the call (a composite) returns an error
+	// wrapping errors.ErrUnsupported when the store behind it cannot.
+	RaiseRosterVersions(ctx context.Context, above uint64) error
+}
+
 type importer struct {
 	dst     source
 	opts    ImportOptions
@@ -119,6 +131,8 @@ type importer struct {
 	// Owned by the reading goroutine.
 	accounts []backends.Account // waiting for PutAccounts
 	sum      Summary            // counts of what was read
+	raiser   RosterVersionRaiser
+	raised   uint64 // versions handed out from now on exceed it
 
 	mu     sync.Mutex
 	behind int // rosters whose imported version is below the exported one
@@ -201,12 +215,38 @@ func (im *importer) read(ctx context.Context, dec *json.Decoder) (Summary, error
 		if err := im.count(&l); err != nil {
 			return im.sum, fmt.Errorf("line %d: %w", n, err)
 		}
+		if l.T == tRoster {
+			if err := im.raise(ctx, l.Roster.Version); err != nil {
+				return im.sum, fmt.Errorf("line %d: %w", n, err)
+			}
+		}
 		group = append(group, l)
 	}
 	if !ended {
 		return im.sum, errors.New("the file ends without its trailer: it was cut short")
 	}
 	return im.sum, nil
+}
+
+// raise moves the destination's roster versions above ver before the roster that had
+// it is written, when the destination can. Rosters are handed to the workers after
+// this, and the versions only grow, so every roster imported gets a version above its
+// old one. Versions arrive in no order: raising only at each new maximum keeps the
+// calls few.
+func (im *importer) raise(ctx context.Context, ver uint64) error {
+	if im.raiser == nil || ver <= im.raised {
+		return nil
+	}
+	err := im.raiser.RaiseRosterVersions(ctx, ver)
+	if errors.Is(err, errors.ErrUnsupported) {
+		im.raiser = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("raise roster versions above %d: %w", ver, err)
+	}
+	im.raised = ver
+	return nil
 }
 
 // count adds a data line to the counts read, checking that its payload is there.

@@ -462,3 +462,64 @@ func TestRoundTripMySQL(t *testing.T) {
 		t.Errorf("export of MariaDB differs from the source's beyond roster versions: %v", err)
 	}
 }
+
+// raisingStore moves a memory store's version sequence forward the only way it can
+// be from outside: by writing a scratch roster until its version exceeds above.
+type raisingStore struct {
+	*memory.Store
+	calls int
+}
+
+func (r *raisingStore) RaiseRosterVersions(ctx context.Context, above uint64) error {
+	r.calls++
+	for {
+		v, err := r.PutRosterItem(ctx, "raise.invalid", "scratch", backends.RosterItem{Contact: "x@raise.invalid"})
+		if err != nil {
+			return err
+		}
+		if v > above {
+			return r.DeleteRoster(ctx, "raise.invalid", "scratch")
+		}
+	}
+}
+
+// With a destination that can raise its versions, every imported roster gets a
+// version above the one it had, directly or through a composite.
+func TestRosterVersionsRaised(t *testing.T) {
+	src := memory.New()
+	defer src.Close()
+	fill(t, src)
+	f, sum := export(t, src, ExportOptions{})
+	old := map[string]uint64{}
+	for _, l := range decodeLines(t, f) {
+		if l.Roster != nil && len(l.Roster.Items) > 0 {
+			old[l.User+"@"+l.Domain] = l.Roster.Version
+		}
+	}
+	for _, viaComposite := range []bool{false, true} {
+		t.Run(fmt.Sprintf("composite=%v", viaComposite), func(t *testing.T) {
+			dst := &raisingStore{Store: memory.New()}
+			var st backends.Store = dst
+			if viaComposite {
+				st = composite(t, dst)
+			}
+			got, err := Import(t.Context(), st, bytes.NewReader(f), ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.RostersVersionBehind != 0 {
+				t.Errorf("RostersVersionBehind = %d, want 0", got.RostersVersionBehind)
+			}
+			if dst.calls == 0 || dst.calls > sum.Rosters {
+				t.Errorf("%d raises for %d rosters", dst.calls, sum.Rosters)
+			}
+			for k, was := range old {
+				u, d, _ := strings.Cut(k, "@")
+				now, err := dst.RosterVersion(t.Context(), d, u)
+				if err != nil || now <= was {
+					t.Errorf("%s: version %d (%v), had %d", k, now, err, was)
+				}
+			}
+		})
+	}
+}
