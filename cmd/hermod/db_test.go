@@ -143,6 +143,11 @@ dsn = %q
 	expect(t, 0, "applied 0001", "", "db", "migrate", "--config", mysqlCfg)
 	expect(t, 0, "is current", "", "db", "migrate", "--config", mysqlCfg)
 	expect(t, 0, "2 accounts, 1 rosters (1 items, 1 pending requests), 1 offline messages", "", "db", "import", "--config", mysqlCfg, file)
+	// The user commands with this configuration work on MariaDB too.
+	expect(t, 0, "added nurse@localhost", "", "user", "add", "nurse@localhost", "pw", "--config", mysqlCfg)
+	if out := expect(t, 0, "", "", "user", "list", "localhost", "--config", mysqlCfg); out != "juliet@localhost\nnurse@localhost\nromeo@localhost\n" {
+		t.Errorf("user list on MariaDB = %q", out)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

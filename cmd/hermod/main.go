@@ -13,8 +13,9 @@
 //	hermod db import [--config FILE] FILE
 //
 // The user commands go through a running server's admin API with --admin ADDR, and
-// otherwise open the embedded store in --data DIR (default: the config's data_dir,
-// else ./hermod-data) directly, which only works while no server has it open.
+// otherwise open the embedded store in --data DIR directly, or else the stores the
+// configuration's [backends] names (by default the embedded store in ./hermod-data),
+// which for the embedded store only works while no server has it open.
 //
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 //
@@ -80,9 +81,10 @@ const usageText = `usage:
   hermod db migrate [--config FILE]   apply the MySQL schema migrations
   hermod db export [--config FILE] --out FILE [--private-ns NS,...]
   hermod db import [--config FILE] FILE [--workers N] [--batch N]
-user commands take --admin ADDR (a running server's admin listener) or
---data DIR / --config FILE (open the embedded store directly). db commands open
-the stores [backends] names; export and import need the server stopped.
+user commands take --admin ADDR (a running server's admin listener), --data DIR
+(open that embedded store directly) or --config FILE (open the stores its
+[backends] names). db commands open the stores [backends] names; export and
+import need the server stopped.
 `
 
 // run executes one command line and returns the process exit code.

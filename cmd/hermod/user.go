@@ -6,15 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/backends/embedded"
 	"github.com/hermod-im/hermod/engine/admin"
 	"github.com/hermod-im/hermod/engine/admin/accounts"
+	"github.com/hermod-im/hermod/engine/stores"
 	"github.com/hermod-im/hermod/stanza/jid"
 )
 
@@ -66,11 +69,12 @@ func userCommand(ctx context.Context, args []string, io stdio) error {
 		if err != nil {
 			return err
 		}
-		dir := cfg.General.DataDir
+		var store backends.Store
 		if *dataDir != "" {
-			dir = *dataDir
+			store, err = embedded.Open(*dataDir, embedded.Options{})
+		} else {
+			store, err = stores.Open(ctx, cfg, slog.New(slog.DiscardHandler)) // the stores [backends] names
 		}
-		store, err := embedded.Open(dir, embedded.Options{})
 		if err != nil {
 			if errors.Is(err, bbolt.ErrTimeout) {
 				return fmt.Errorf("%w\n(a running server holds this data directory: use --admin ADDR)", err)
