@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -38,6 +39,9 @@ type request struct {
 	data any
 	// rows and bytes are the request's share of a batch.
 	rows, bytes int
+	// deadline is QueryTimeout after the call began: the call fails then, however
+	// long it waited in the queue, and the batch that carries it ends by then.
+	deadline time.Time
 	// state moves once from queued to taken (the writer includes the request in a
 	// transaction) or to abandoned (the caller's context ended first: it is never
 	// written).
@@ -91,8 +95,16 @@ func (s *Store) submit(ctx context.Context, k writeKind, data any, rows, bytes i
 	return s.pipe.submit(ctx, r)
 }
 
+// errQueueTimeout reports a call that spent QueryTimeout waiting for the writer: the
+// database is too slow or unreachable. It wraps context.DeadlineExceeded, which the
+// store reports as ErrUnavailable.
+var errQueueTimeout = fmt.Errorf("waited QueryTimeout in the write queue: %w", context.DeadlineExceeded)
+
 func (p *pipeline) submit(ctx context.Context, r *request) error {
 	r.done = make(chan struct{})
+	r.deadline = time.Now().Add(p.s.opts.QueryTimeout)
+	timer := time.NewTimer(p.s.opts.QueryTimeout)
+	defer timer.Stop()
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
@@ -104,15 +116,23 @@ func (p *pipeline) submit(ctx context.Context, r *request) error {
 	case <-ctx.Done():
 		p.mu.RUnlock()
 		return ctx.Err()
+	case <-timer.C:
+		p.mu.RUnlock()
+		return errQueueTimeout
 	}
+	var err error
 	select {
 	case <-r.done:
+		return r.err
 	case <-ctx.Done():
-		if r.state.CompareAndSwap(queued, abandoned) {
-			return ctx.Err()
-		}
-		<-r.done
+		err = ctx.Err()
+	case <-timer.C:
+		err = errQueueTimeout
 	}
+	if r.state.CompareAndSwap(queued, abandoned) {
+		return err
+	}
+	<-r.done // taken: the transaction answers, by r.deadline
 	return r.err
 }
 
@@ -196,11 +216,11 @@ func (p *pipeline) flush(batch []*request) {
 	s := p.s
 	live := batch[:0:0]
 	for _, r := range batch {
-		if r.ctx.Err() != nil {
+		if r.ctx.Err() != nil || !time.Now().Before(r.deadline) {
 			r.state.CompareAndSwap(queued, abandoned)
 		}
 		if !r.state.CompareAndSwap(queued, taken) {
-			r.err = r.ctx.Err()
+			r.err = cmp.Or(r.ctx.Err(), errQueueTimeout)
 			close(r.done)
 			continue
 		}
@@ -229,9 +249,16 @@ func (p *pipeline) flush(batch []*request) {
 }
 
 // commit runs the requests, grouped by kind in order of first appearance, in one
-// transaction bounded by QueryTimeout.
+// transaction that ends by the earliest of their deadlines, so that no call outlives
+// its QueryTimeout.
 func (p *pipeline) commit(reqs []*request) error {
-	ctx, cancel := context.WithTimeout(context.Background(), p.s.opts.QueryTimeout)
+	deadline := reqs[0].deadline
+	for _, r := range reqs[1:] {
+		if r.deadline.Before(deadline) {
+			deadline = r.deadline
+		}
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	type group struct {
 		kind writeKind

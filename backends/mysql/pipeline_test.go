@@ -352,3 +352,39 @@ func TestPipelineMaxDelay(t *testing.T) {
 		t.Errorf("the batch committed after %v, before MaxDelay", took)
 	}
 }
+
+// TestPipelineQueueTimeout blocks the writer on a row lock with two writes to the
+// locked account: both fail with ErrUnavailable within about QueryTimeout of their
+// call (the second does not get a QueryTimeout of its own after waiting behind the
+// first), and neither is written.
+func TestPipelineQueueTimeout(t *testing.T) {
+	const timeout = time.Second
+	s := openTest(t, Options{Pipeline: PipelineOptions{MaxBatchRows: 1}, QueryTimeout: timeout})
+	dom := testDomain(t)
+	release := blockAccount(t, s, dom)
+	defer release()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	took := make([]time.Duration, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * 100 * time.Millisecond)
+			begin := time.Now()
+			_, errs[i] = s.AppendOffline(context.Background(), []backends.OfflineMessage{offlineMsg(dom, "blocked", i, 0)}, 0)
+			took[i] = time.Since(begin)
+		})
+	}
+	wg.Wait()
+	for i := range errs {
+		if !errors.Is(errs[i], backends.ErrUnavailable) {
+			t.Errorf("write %d: %v, want ErrUnavailable", i, errs[i])
+		}
+		if took[i] > timeout*3/2 {
+			t.Errorf("write %d failed after %v, QueryTimeout is %v", i, took[i], timeout)
+		}
+	}
+	release()
+	if n, _ := s.CountOffline(t.Context(), dom, "blocked"); n != 0 {
+		t.Errorf("%d failed writes were stored", n)
+	}
+}
