@@ -43,8 +43,9 @@ type Options struct {
 	MaxIdleConns int
 	// ConnMaxLifetime is when a connection is retired (DefaultConnMaxLifetime).
 	ConnMaxLifetime time.Duration
-	// QueryTimeout bounds every call, including a write's transaction
-	// (DefaultQueryTimeout). A call that runs out of it fails with ErrUnavailable.
+	// QueryTimeout bounds every call, including a write's transaction and a pipelined
+	// write's time in the queue (DefaultQueryTimeout). A call that runs out of it
+	// fails with ErrUnavailable.
 	QueryTimeout time.Duration
 	// Migrate applies pending migrations when the store opens. Without it, Open fails
 	// when the schema is not current (run `hermod db migrate`, i.e. Migrate).
@@ -71,8 +72,8 @@ type PipelineOptions struct {
 	// under load without delaying a lone writer.
 	MaxDelay time.Duration
 	// QueueSize is how many calls may wait for the writer (DefaultQueueSize). When it
-	// is full, callers block until there is room or their context ends: back-pressure,
-	// never an unbounded queue.
+	// is full, callers block until there is room, their context ends, or QueryTimeout
+	// passes (then with ErrUnavailable): back-pressure, never an unbounded queue.
 	QueueSize int
 }
 
