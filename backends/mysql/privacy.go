@@ -251,10 +251,7 @@ func (s *Store) PrivacyDefaults(ctx context.Context, domain string, fn func(user
 	err := func() error {
 		rctx, cancel := s.readCtx(ctx)
 		defer cancel()
-		rows, err := s.db.QueryContext(rctx, `SELECT u.user, l.name, l.items
-			FROM privacy_users u JOIN privacy_lists l
-			ON l.domain = u.domain AND l.user = u.user AND l.name = u.default_list
-			WHERE u.domain = ? AND u.default_list <> ''`, domain)
+		rows, err := s.query(rctx, s.stmts.privacyDefaults, qPrivacyDefaults, domain)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,8 @@ import (
 )
 
 // The hot reads, run as server-side prepared statements: the login path (account,
-// roster, privacy settings) runs them for every session. The joins have no ORDER BY:
+// roster, privacy settings) runs them for every session, and every default privacy
+// list of a domain is read at start-up. The joins have no ORDER BY:
 // with one, MariaDB sorts through a temporary table; rows come in primary-key order
 // anyway and the store sorts them in Go, where an already sorted slice costs one pass.
 const (
@@ -23,14 +24,18 @@ const (
 	qPrivacy       = `SELECT u.default_list, l.name, l.items
 	FROM privacy_users u JOIN privacy_lists l ON l.domain = u.domain AND l.user = u.user
 	WHERE u.domain = ? AND u.user = ?`
-	qOfflineCount = `SELECT queued FROM offline_heads WHERE domain = ? AND user = ?`
+	qOfflineCount    = `SELECT queued FROM offline_heads WHERE domain = ? AND user = ?`
+	qPrivacyDefaults = `SELECT u.user, l.name, l.items
+	FROM privacy_users u JOIN privacy_lists l
+	ON l.domain = u.domain AND l.user = u.user AND l.name = u.default_list
+	WHERE u.domain = ? AND u.default_list <> ''`
 )
 
 // statements are the prepared hot reads. database/sql prepares each again on every
 // new connection of the pool, so they survive reconnections. A nil statement (the
 // benchmarks' baseline) runs as an ad-hoc query with interpolated parameters.
 type statements struct {
-	account, roster, rosterVersion, privacy, offlineCount *sql.Stmt
+	account, roster, rosterVersion, privacy, privacyDefaults, offlineCount *sql.Stmt
 }
 
 func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
@@ -43,6 +48,7 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 		{&st.roster, qRoster},
 		{&st.rosterVersion, qRosterVersion},
 		{&st.privacy, qPrivacy},
+		{&st.privacyDefaults, qPrivacyDefaults},
 		{&st.offlineCount, qOfflineCount},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.q)
@@ -60,7 +66,7 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (st *statements) close() {
-	for _, p := range []**sql.Stmt{&st.account, &st.roster, &st.rosterVersion, &st.privacy, &st.offlineCount} {
+	for _, p := range []**sql.Stmt{&st.account, &st.roster, &st.rosterVersion, &st.privacy, &st.privacyDefaults, &st.offlineCount} {
 		if *p != nil {
 			(*p).Close()
 		}
