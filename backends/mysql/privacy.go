@@ -140,9 +140,7 @@ func (s *Store) UpdatePrivacy(ctx context.Context, domain, user string, fn backe
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(wctx, `SELECT u.default_list, l.name, l.items
-			FROM privacy_users u JOIN privacy_lists l ON l.domain = u.domain AND l.user = u.user
-			WHERE u.domain = ? AND u.user = ?`, domain, user)
+		rows, err := tx.QueryContext(wctx, qPrivacy, domain, user)
 		if err != nil {
 			return err
 		}
