@@ -215,7 +215,7 @@ func (m *Module) fail(iq *engine.IQ, what string, err error) {
 		return
 	}
 	m.host.Log().Error(what, "jid", iq.To.String(), "err", err)
-	iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+	iq.Error(engine.StorageFailure(err))
 }
 
 // buildHostInfo builds the host's disco#info answer.

@@ -212,7 +212,7 @@ func (m *Module) fail(iq *engine.IQ, what string, err error, notFound stanza.Sta
 		return
 	}
 	m.host.Log().Error(what, "user", iq.To.String(), "err", err)
-	iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+	iq.Error(engine.StorageFailure(err))
 }
 
 // appendQuery appends <query xmlns='jabber:iq:last' seconds='N'>status</query>, with

@@ -85,7 +85,7 @@ func (m *Module) write(batch []pendingMessage) {
 			_, err := m.accounts.Account(ctx, p.domain, p.user)
 			if err != nil && !errors.Is(err, backends.ErrNotFound) {
 				m.host.Log().Error("offline: read account", "user", p.user+"@"+p.domain, "err", err)
-				m.bounce(p.raw, stanza.StanzaError{Condition: stanza.InternalServerError})
+				m.bounce(p.raw, engine.StorageFailure(err))
 				continue
 			}
 			ok = err == nil
@@ -116,7 +116,7 @@ func (m *Module) write(batch []pendingMessage) {
 	if err != nil {
 		m.host.Log().Error("offline: store messages", "count", len(msgs), "err", err)
 		for _, i := range kept {
-			m.bounce(batch[i].raw, stanza.StanzaError{Condition: stanza.InternalServerError})
+			m.bounce(batch[i].raw, engine.StorageFailure(err))
 		}
 		return
 	}

@@ -34,7 +34,7 @@ func (m *Module) answerError(iq *engine.IQ, err error) {
 		iq.Error(stanza.StanzaError{Condition: stanza.NotAcceptable})
 	default:
 		m.host.Log().Error("privacy: storage", "user", iq.From.Bare().String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 	}
 }
 

@@ -126,7 +126,7 @@ func (m *Module) get(iq *engine.IQ, children []*stanza.Element) {
 		return
 	case err != nil:
 		m.host.Log().Error("read private XML", "user", owner.String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 		return
 	}
 	b := make([]byte, 0, len(data)+64)
@@ -176,7 +176,7 @@ func (m *Module) set(iq *engine.IQ, children []*stanza.Element) {
 	owner := iq.From.Bare()
 	if err := m.store.SetPrivateXML(m.host.Context(), owner.Domainpart(), owner.Localpart(), items); err != nil {
 		m.host.Log().Error("store private XML", "user", owner.String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 		return
 	}
 	iq.Result(nil)

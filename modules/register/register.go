@@ -166,7 +166,7 @@ func (m *Module) handlePreAuth(iq *engine.IQ) {
 		iq.Error(stanza.StanzaError{Condition: stanza.NotAcceptable})
 	default:
 		m.host.Log().Error("in-band registration", "jid", account.String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 	}
 }
 
@@ -246,7 +246,7 @@ func (m *Module) handleAccount(iq *engine.IQ) {
 		iq.Error(stanza.StanzaError{Condition: stanza.NotAcceptable})
 	default:
 		m.host.Log().Error("in-band password change", "jid", self.String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 	}
 }
 
@@ -265,7 +265,7 @@ func (m *Module) remove(iq *engine.IQ, self jid.JID) {
 		return
 	default:
 		m.host.Log().Error("in-band account removal", "jid", self.String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 		return
 	}
 	m.host.Log().Info("account removed in-band", "jid", self.String())

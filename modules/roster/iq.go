@@ -43,12 +43,12 @@ func (s *Service) handleIQ(iq *engine.IQ) {
 
 // storageError answers a failed storage call.
 func storageError(iq *engine.IQ, err error) {
-	cond := stanza.InternalServerError
-	if errors.Is(err, backends.ErrInvalid) {
-		cond = stanza.NotAcceptable
-	}
 	iq.Host.Log().Error("roster: storage", "jid", iq.From.String(), "err", err)
-	iq.Error(stanza.StanzaError{Condition: cond})
+	if errors.Is(err, backends.ErrInvalid) {
+		iq.Error(stanza.StanzaError{Condition: stanza.NotAcceptable})
+		return
+	}
+	iq.Error(engine.StorageFailure(err))
 }
 
 // rosterGet answers a roster get (2.1.3), or with an empty result when the client's

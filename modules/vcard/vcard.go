@@ -131,7 +131,7 @@ func (m *Module) get(iq *engine.IQ, own bool) {
 		return
 	case err != nil:
 		m.host.Log().Error("read vCard", "user", iq.To.String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 		return
 	}
 	if !own {
@@ -142,7 +142,7 @@ func (m *Module) get(iq *engine.IQ, own bool) {
 			return
 		} else if err != nil {
 			m.host.Log().Error("read account", "user", iq.To.String(), "err", err)
-			iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+			iq.Error(engine.StorageFailure(err))
 			return
 		}
 	}
@@ -160,7 +160,7 @@ func (m *Module) set(iq *engine.IQ) {
 	own := iq.From.Bare()
 	if err := m.store.SetVCard(m.host.Context(), own.Domainpart(), own.Localpart(), card); err != nil {
 		m.host.Log().Error("store vCard", "user", own.String(), "err", err)
-		iq.Error(stanza.StanzaError{Condition: stanza.InternalServerError})
+		iq.Error(engine.StorageFailure(err))
 		return
 	}
 	iq.Result(nil)
