@@ -48,8 +48,9 @@ func FuzzMutualContacts(f *testing.F) {
 	f.Add([]byte(`<item <item jid='user' subscription='both'`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p := &presenceRun{cfg: &config{first: 1, n: 10, roster: 4, prefix: "user"}}
-		if n := p.mutualContacts(1, raw); n < 0 || n > bytes.Count(raw, []byte("<item ")) {
-			t.Fatalf("%d mutual contacts in %q", n, raw)
+		ring, all := p.mutualContacts(1, raw)
+		if ring < 0 || ring > all || all > bytes.Count(raw, []byte("<item ")) {
+			t.Fatalf("%d, %d mutual contacts in %q", ring, all, raw)
 		}
 	})
 }

@@ -36,7 +36,8 @@ type presenceRun struct {
 	cfg     *config
 	bare    [][]byte       // bare JID of each session
 	acct    []int          // account index of each session
-	both    []atomic.Int64 // roster items with subscription both, per session
+	both    []atomic.Int64 // this run's contacts with subscription both, per session
+	fanout  []atomic.Int64 // items with subscription both among this run's accounts: the recipients
 	rosters atomic.Int64   // roster results received in the current round
 }
 
@@ -88,7 +89,9 @@ func (p *presenceRun) handle(m *msgRun, i int, c *client.Conn, st client.Stanza)
 			_ = c.Write([]byte("<iq type='result' id='" + string(id) + "'/>"))
 		case "result", "error":
 			if bytes.HasPrefix(id, []byte("rg")) {
-				p.both[i].Store(int64(p.mutualContacts(p.acct[i], st.Raw)))
+				ring, all := p.mutualContacts(p.acct[i], st.Raw)
+				p.both[i].Store(int64(ring))
+				p.fanout[i].Store(int64(all))
 				p.rosters.Add(1)
 			}
 		}
@@ -101,32 +104,36 @@ func (c *config) isContact(a, b int) bool {
 	return d != 0 && (d <= c.roster/2 || d >= c.n-c.roster/2)
 }
 
-// mutualContacts counts the items of a roster result that are contacts of account a
-// in this run with subscription both; items left from other runs do not count.
-func (p *presenceRun) mutualContacts(a int, raw []byte) int {
-	n := 0
+// mutualContacts counts the items of a roster result with subscription both: ring
+// are this run's contacts of account a, all every account of this run (items left by
+// earlier runs with other --n or --roster included: they receive the broadcasts too).
+func (p *presenceRun) mutualContacts(a int, raw []byte) (ring, all int) {
 	for rest := raw; ; {
 		i := bytes.Index(rest, []byte("<item "))
 		if i < 0 {
-			return n
+			return ring, all
 		}
 		rest = rest[i+1:]
 		if string(client.Attr(rest[len("item"):], "subscription")) != "both" {
 			continue
 		}
 		b, err := p.cfg.accountOf(client.Attr(rest[len("item"):], "jid"))
-		if err == nil && b >= p.cfg.first && b < p.cfg.first+p.cfg.n && p.cfg.isContact(a, b) {
-			n++
+		if err != nil || b < p.cfg.first || b >= p.cfg.first+p.cfg.n || b == a {
+			continue
+		}
+		all++
+		if p.cfg.isContact(a, b) {
+			ring++
 		}
 	}
 }
 
-// build writes a presence change of session from; every contact with a mutual
-// subscription is expected to receive it.
+// build writes a presence change of session from; every account of the run with a
+// mutual subscription is expected to receive it.
 func (p *presenceRun) build(buf []byte, from int, _ *rand.Rand, stamp []byte) ([]byte, int64) {
 	buf = append(buf, "<presence><status>"...)
 	buf = append(buf, stamp...)
-	return append(buf, "</status></presence>"...), p.both[from].Load()
+	return append(buf, "</status></presence>"...), p.fanout[from].Load()
 }
 
 // provision subscribes every session to its contacts (if --provision), then counts
@@ -191,7 +198,7 @@ func (s *shard) presence(ctx context.Context) error {
 		abortAll(m.conns)
 	}()
 	p.bare, p.acct = make([][]byte, len(m.conns)), make([]int, len(m.conns))
-	p.both = make([]atomic.Int64, len(m.conns))
+	p.both, p.fanout = make([]atomic.Int64, len(m.conns)), make([]atomic.Int64, len(m.conns))
 	for i := range m.conns {
 		p.bare[i] = bareJID(m.jids[i])
 		a, err := s.cfg.accountOf(m.jids[i])

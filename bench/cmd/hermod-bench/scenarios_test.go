@@ -98,8 +98,8 @@ func TestMutualContactsIgnoresOtherItems(t *testing.T) {
 		`<item jid='user42@localhost' subscription='both'/>` + // outside the run
 		`<item jid='bot@localhost' subscription='both'/>` + // not an account
 		`</query></iq>`)
-	if n := p.mutualContacts(1, raw); n != 2 {
-		t.Fatalf("mutual contacts %d, want 2", n)
+	if ring, all := p.mutualContacts(1, raw); ring != 2 || all != 3 {
+		t.Fatalf("mutual contacts %d of the ring, %d in all; want 2, 3", ring, all)
 	}
 }
 
