@@ -101,6 +101,14 @@ type Accounts interface {
 	CountAccounts(ctx context.Context, domain string) (int, error)
 }
 
+// Pinger is implemented by stores that talk to a server (MySQL, Redis): Ping checks
+// that the server answers, within the store's own timeout, and fails with an error
+// wrapping ErrUnavailable when it does not. The server's health monitor calls it; it
+// may block and must not be called on an event loop.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // Store is everything Hermod stores. It grows an interface per kind of data (rosters,
 // offline messages, vCards, ...) as the modules that need them arrive.
 type Store interface {

@@ -78,6 +78,8 @@ type Metrics struct {
 	authOK      *prometheus.CounterVec
 	authFail    *prometheus.CounterVec
 	storage     *prometheus.HistogramVec
+	backendUp   *prometheus.GaugeVec
+	backendErrs *prometheus.CounterVec
 
 	mechs [len(knownMechanisms)]Mechanism
 }
@@ -147,6 +149,14 @@ func New(opts Options) *Metrics {
 		Help:    "Duration of storage operations, by operation.",
 		Buckets: StorageBuckets(),
 	}, []string{"op"})
+	m.backendUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "backend_up",
+		Help: "1 when the storage backend answered its last health check, 0 when it did not, by backend.",
+	}, []string{"backend"})
+	m.backendErrs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "backend_check_failures_total",
+		Help: "Failed health checks of storage backends, by backend.",
+	}, []string{"backend"})
 	for i, name := range knownMechanisms {
 		m.mechs[i] = Mechanism{ok: m.authOK.WithLabelValues(name), fail: m.authFail.WithLabelValues(name)}
 	}
@@ -154,7 +164,7 @@ func New(opts Options) *Metrics {
 		m.storage.WithLabelValues(op)
 	}
 	m.reg.MustRegister(m.sessions, in, out, m.routing, m.connections, m.bytesIn, m.bytesOut,
-		m.authOK, m.authFail, m.storage)
+		m.authOK, m.authFail, m.storage, m.backendUp, m.backendErrs)
 	if !opts.NoRuntimeCollectors {
 		m.reg.MustRegister(
 			collectors.NewGoCollector(),
@@ -311,4 +321,15 @@ func (s *StorageOp) Since(start time.Time) {
 	if s != nil {
 		s.h.Observe(time.Since(start).Seconds())
 	}
+}
+
+// BackendHealth records the outcome of a health check of the storage backend named
+// name (mysql, redis). Safe from any goroutine.
+func (m *Metrics) BackendHealth(name string, up bool) {
+	if up {
+		m.backendUp.WithLabelValues(name).Set(1)
+		return
+	}
+	m.backendUp.WithLabelValues(name).Set(0)
+	m.backendErrs.WithLabelValues(name).Inc()
 }
