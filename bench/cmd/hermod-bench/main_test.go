@@ -235,6 +235,20 @@ func TestSummarizeMedians(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, maxRate := range []float64{4000, 6000, 5000} {
+		r := &report{Label: "h-steps", Scenario: "max-message-rate", Harness: &harnessFigures{}, Steps: &stepFigures{
+			MaxSustained: maxRate, MaxDelivered: maxRate - 1, Steps: []*stepFigure{
+				{Rate: maxRate, Sustained: true, Figures: &messageFigures{P99us: maxRate / 2, Latency: &stats.Histogram{}}},
+				{Rate: maxRate + 1000, Figures: &messageFigures{P99us: 1e6, Latency: &stats.Histogram{}}},
+			}}}
+		if err := r.appendJSON(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &report{Label: "h-presence", Scenario: "presence", Harness: &harnessFigures{}, Messages: &messageFigures{CPUPerDlv: 12.5, Latency: &stats.Histogram{}}}
+	if err := r.appendJSON(path); err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
 	if err := summarize([]string{path}, &out); err != nil {
 		t.Fatal(err)
@@ -244,6 +258,8 @@ func TestSummarizeMedians(t *testing.T) {
 		"| h-idle @19000 | 3 | 19000 | 4.00 (2.00–6.00) |",
 		"| h-msg | 2 | 0 | 200 (100–300) |",
 		"| idle run | runs | sessions held |",
+		"| h-steps | 3 | 5000 (4000–6000) | 4999 (3999–5999) | 0 | 2.50 (2.00–3.00) | 2 |",
+		"| h-presence | 1 | 0 | 0 | 12.5 |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())

@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/hermod-im/hermod/bench/stats"
 )
 
 // summarize reads result lines (--json files of several runs) and prints, per label,
@@ -54,7 +56,7 @@ func summarize(paths []string, w io.Writer) error {
 		}
 		byLabel[r.Label] = append(byLabel[r.Label], r)
 	}
-	for _, sc := range []string{"idle", "login", "messages"} {
+	for _, sc := range []string{"idle", "login", "messages", "max-message-rate", "presence", "muc"} {
 		cols := columns[sc]
 		header := false
 		for _, l := range labels {
@@ -132,4 +134,35 @@ var columns = map[string][]column{
 		{"p50 ms", "%.2f", func(r *report) float64 { return r.Messages.P50us / 1000 }},
 		{"p99 ms", "%.2f", func(r *report) float64 { return r.Messages.P99us / 1000 }},
 	},
+	"max-message-rate": {
+		{"highest sustained rate/s", "%.0f", func(r *report) float64 { return r.Steps.MaxSustained }},
+		{"delivered/s there", "%.0f", func(r *report) float64 { return r.Steps.MaxDelivered }},
+		{"delivered/server CPU-s there", "%.0f", func(r *report) float64 { return sustainedStep(r).PerCPUSec }},
+		{"p99 ms there", "%.2f", func(r *report) float64 { return sustainedStep(r).P99us / 1000 }},
+		{"steps", "%.0f", func(r *report) float64 { return float64(len(r.Steps.Steps)) }},
+	},
+	"presence": fanoutColumns,
+	"muc":      fanoutColumns,
+}
+
+// fanoutColumns are the presence and muc figures: one stanza sent, many delivered.
+var fanoutColumns = []column{
+	{"sent/s", "%.0f", func(r *report) float64 { return r.Messages.SentPerSec }},
+	{"delivered/s", "%.0f", func(r *report) float64 { return r.Messages.PerSec }},
+	{"server CPU µs/delivered", "%.1f", func(r *report) float64 { return r.Messages.CPUPerDlv }},
+	{"delivered/server CPU-s", "%.0f", func(r *report) float64 { return r.Messages.PerCPUSec }},
+	{"harness CPU s", "%.2f", func(r *report) float64 { return r.Harness.CPU }},
+	{"lost", "%.0f", func(r *report) float64 { return float64(r.Messages.Lost) }},
+	{"p50 ms", "%.2f", func(r *report) float64 { return r.Messages.P50us / 1000 }},
+	{"p99 ms", "%.2f", func(r *report) float64 { return r.Messages.P99us / 1000 }},
+}
+
+// sustainedStep returns the figures of the highest sustained step (zero if none).
+func sustainedStep(r *report) *messageFigures {
+	for _, st := range r.Steps.Steps {
+		if st.Sustained && st.Rate == r.Steps.MaxSustained {
+			return st.Figures
+		}
+	}
+	return &messageFigures{Latency: &stats.Histogram{}}
 }
