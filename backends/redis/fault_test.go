@@ -192,3 +192,23 @@ func TestServerKilledUnderLoad(t *testing.T) {
 		t.Fatalf("only %d registrations succeeded in 10 s after the restart", afterRestart.Load())
 	}
 }
+
+// TestPingTimeout pings a server that does not answer: the timeout is unavailability,
+// not the caller's deadline, and it closes the fail-fast gate.
+func TestPingTimeout(t *testing.T) {
+	srv := redistest.StartServer(t)
+	r := open(t, Options{Addr: srv.Addr, Timeout: 300 * time.Millisecond})
+	if err := r.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := r.c.Do(t.Context(), "CLIENT", "PAUSE", "1500", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Ping(t.Context()); !errors.Is(err, backends.ErrUnavailable) {
+		t.Fatalf("Ping of a paused server: %v, want ErrUnavailable", err)
+	}
+	t0 := time.Now()
+	if err := r.Ping(t.Context()); !errors.Is(err, backends.ErrUnavailable) || time.Since(t0) > 100*time.Millisecond {
+		t.Fatalf("Ping right after a timeout: %v after %v, want ErrUnavailable from the gate at once", err, time.Since(t0))
+	}
+}

@@ -16,5 +16,5 @@ func (r *Registry) Ping(ctx context.Context) error {
 		return err
 	}
 	defer cancel()
-	return r.end(rctx, "ping", r.c.Ping(rctx).Err())
+	return r.end(ctx, "ping", r.c.Ping(rctx).Err())
 }
