@@ -3,7 +3,14 @@
 # Prosody 0.12 side by side on this machine, in one run.
 #
 #   bench/run-issue3.sh [--out DIR] [--servers hermod,ejabberd,prosody] [--reps N]
-#                       [--reps19k N] [--quick]
+#                       [--reps19k N] [--quick] [--scenarios LIST]
+#
+# --scenarios (default idle,login,messages: issue 3's figures) may add the issue 4
+# scenarios: max-message-rate (steps until p99 > 5 ms or loss), presence ($PRES_USERS
+# users with $ROSTER mutual contacts, provisioned over XMPP on the first run),
+# muc (rooms of 10; skipped for a server without MUC, i.e. Hermod today) and web
+# (the messages open loop over WebSocket and BOSH; ejabberd and Prosody only, Hermod
+# has neither yet). Every run writes its time-series CSV and PNG charts to DIR/series/.
 #
 # It builds hermod and hermod-bench, starts each server on loopback ports of its own,
 # provisions accounts, runs the idle, login and messages scenarios, collects one JSON
@@ -44,6 +51,7 @@ SERVERS=hermod,ejabberd,prosody
 REPS=3
 REPS19K=1
 QUICK=0
+SCENARIOS=idle,login,messages
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2;;
@@ -51,7 +59,8 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift 2;;
     --reps19k) REPS19K=$2; shift 2;;
     --quick) QUICK=1; shift;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0;;
+    --scenarios) SCENARIOS=$2; shift 2;;
+    -h|--help) sed -n '2,44p' "$0"; exit 0;;
     *) echo "unknown option: $1" >&2; exit 2;;
   esac
 done
@@ -59,9 +68,13 @@ done
 # Sizes. --quick is a smoke test of the script itself, not a measurement.
 N_BIG=19000 N_MID=10000 LOGIN_USERS=500 MSG_USERS=2000
 SETTLE=15s WINDOW=10s
+PRES_USERS=${PRES_USERS:-1000} ROSTER=${ROSTER:-100} PRES_RATE=${PRES_RATE:-200}
+MUC_USERS=1000 ROOM_SIZE=10 MUC_RATE=200 WEB_USERS=200 WEB_RATE=500 STEP=5s
 if [ "$QUICK" = 1 ]; then
   N_BIG=600 N_MID=300 LOGIN_USERS=50 MSG_USERS=200 SETTLE=2s WINDOW=3s REPS=1 REPS19K=1
+  PRES_USERS=100 ROSTER=10 MUC_USERS=50 WEB_USERS=20 WEB_RATE=100 STEP=2s
 fi
+has() { [[ ",$SCENARIOS," == *",$1,"* ]]; }
 N_ACCOUNTS=$N_BIG
 
 # Loopback ports below the ephemeral range (32768-60999), so that no client socket of
@@ -143,7 +156,9 @@ build() {
 bench() {
   local label=$1; shift
   log "run $label"
-  "$BIN/hermod-bench" run --label "$label" --json "$RESULTS" --timeout 20m "$@" 2>>"$OUT/bench.log" | tee -a "$OUT/bench.txt"
+  mkdir -p "$OUT/series"
+  "$BIN/hermod-bench" run --label "$label" --json "$RESULTS" --timeout 40m --progress=false \
+    --csv "$OUT/series/$label-$(date -u +%H%M%S).csv" "$@" 2>>"$OUT/bench.log" | tee -a "$OUT/bench.txt"
 }
 
 # median_of LABEL FIELD (a jq path into one result line)
@@ -302,7 +317,7 @@ PY
 run_server() {
   local name=$1 port=$2 start=$3 stop=$4; shift 4
   local pidfile tls tlsflag rep half maxrate
-  for tls in plain starttls; do
+  has idle && for tls in plain starttls; do
     tlsflag=()
     [ "$tls" = starttls ] && tlsflag=(--starttls)
     for rep in $(seq 1 "$REPS"); do
@@ -320,24 +335,27 @@ run_server() {
 
   $start
   local mech
-  for mech in SCRAM-SHA-256 PLAIN; do
+  has login && for mech in SCRAM-SHA-256 PLAIN; do
     for rep in $(seq 1 "$REPS"); do
       bench "$name-login-$mech" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario login \
         --mech "$mech" --user-prefix login --login-users "$LOGIN_USERS" --concurrency 64 --duration "$WINDOW"
     done
   done
-  for rep in $(seq 1 "$REPS"); do
+  has messages && for rep in $(seq 1 "$REPS"); do
     bench "$name-messages-max" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario messages \
       --n "$MSG_USERS" --rate 5000 --window 200 --duration "$WINDOW"
   done
-  maxrate=$(median_of "$name-messages-max" .messages.delivered_per_sec)
-  half=$(awk -v m="$maxrate" 'BEGIN { printf "%d", m / 2 }')
-  log "$name: median maximum $maxrate delivered/s; latency runs at $half/s"
-  for rep in $(seq 1 "$REPS"); do
-    bench "$name-messages-half" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario messages \
-      --n "$MSG_USERS" --rate 5000 --msg-rate "$half" --duration "$WINDOW"
-  done
-  if [ "$name" = hermod ]; then
+  if has messages; then
+    maxrate=$(median_of "$name-messages-max" .messages.delivered_per_sec)
+    half=$(awk -v m="$maxrate" 'BEGIN { printf "%d", m / 2 }')
+    log "$name: median maximum $maxrate delivered/s; latency runs at $half/s"
+    for rep in $(seq 1 "$REPS"); do
+      bench "$name-messages-half" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario messages \
+        --n "$MSG_USERS" --rate 5000 --msg-rate "$half" --duration "$WINDOW"
+    done
+  fi
+  issue4_scenarios "$name" "$port"
+  if [ "$name" = hermod ] && has messages; then
     # A run of its own, so that profiling does not disturb the figures above.
     log "hermod: CPU profile of a maximum-rate message run"
     (sleep 3; curl -sS -o "$OUT/hermod-messages.pprof" "http://127.0.0.1:$HERMOD_ADMIN/debug/pprof/profile?seconds=8") &
@@ -351,6 +369,51 @@ run_server() {
     fi
   fi
   $stop
+}
+
+# issue4_scenarios NAME PORT: the scenarios of issue 4 on a running server.
+issue4_scenarios() {
+  local name=$1 port=$2 rep prov profile=() ws bosh
+  local common=(--server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --rate 2000)
+  [ "$name" = hermod ] && profile=(--profile "http://127.0.0.1:$HERMOD_ADMIN" --profile-seconds 10)
+  if has max-message-rate; then
+    for rep in $(seq 1 "$REPS"); do
+      bench "$name-max-message-rate" "${common[@]}" --scenario max-message-rate --n "$MSG_USERS" \
+        --step-start 1000 --step 2000 --step-duration "$STEP" --p99-bound 5ms --max-steps 40 "${profile[@]}"
+      profile=()
+    done
+  fi
+  if has presence; then
+    prov=true   # the first run subscribes; the rosters stay for the next ones
+    for rep in $(seq 1 "$REPS"); do
+      bench "$name-presence" "${common[@]}" --scenario presence --n "$PRES_USERS" --roster "$ROSTER" \
+        --msg-rate "$PRES_RATE" --duration "$WINDOW" --provision="$prov" --provision-timeout 30m
+      prov=false
+    done
+  fi
+  if has muc; then
+    if [ "$name" = hermod ]; then
+      log "hermod: no MUC service yet, muc skipped"
+    else
+      for rep in $(seq 1 "$REPS"); do
+        bench "$name-muc" "${common[@]}" --scenario muc --n "$MUC_USERS" --room-size "$ROOM_SIZE" \
+          --msg-rate "$MUC_RATE" --duration "$WINDOW"
+      done
+    fi
+  fi
+  if has web; then
+    case $name in
+      ejabberd) ws=ws://127.0.0.1:$EJ_HTTP/ws-xmpp bosh=http://127.0.0.1:$EJ_HTTP/http-bind;;
+      prosody) ws=ws://127.0.0.1:$PR_HTTP/xmpp-websocket bosh=http://127.0.0.1:$PR_HTTP/http-bind;;
+      *) log "$name: no WebSocket or BOSH endpoint yet, web skipped"; return 0;;
+    esac
+    for rep in $(seq 1 "$REPS"); do
+      bench "$name-ws-messages" "${common[@]}" --scenario messages --n "$WEB_USERS" --msg-rate "$WEB_RATE" \
+        --duration "$WINDOW" --transport ws --url "$ws"
+      bench "$name-bosh-messages" "${common[@]}" --scenario messages --n "$WEB_USERS" --msg-rate "$WEB_RATE" \
+        --duration "$WINDOW" --transport bosh --url "$bosh"
+    done
+  fi
 }
 
 server_pid() {
