@@ -55,7 +55,7 @@ func (a *Anonymous) NewUser() string {
 
 // Is reports whether user (a prepared localpart) was made by NewUser with this
 // prefix and secret. Safe from any goroutine; it does not allocate for names of the
-// wrong length.
+// wrong length or prefix.
 func (a *Anonymous) Is(user string) bool {
 	rest, ok := strings.CutPrefix(user, a.prefix)
 	if !ok || len(rest) != anonEncoding.EncodedLen(anonRandLen+anonTagLen) {
@@ -63,7 +63,9 @@ func (a *Anonymous) Is(user string) bool {
 	}
 	var b [anonRandLen + anonTagLen]byte
 	n, err := anonEncoding.Decode(b[:], []byte(rest))
-	if err != nil || n != len(b) {
+	// The last character carries an unused bit that the decoder ignores: only the
+	// spelling NewUser makes (that bit zero) is accepted, so a name has one spelling.
+	if err != nil || n != len(b) || anonEncoding.EncodeToString(b[:]) != rest {
 		return false
 	}
 	return hmac.Equal(b[anonRandLen:], a.tag(b[:anonRandLen]))

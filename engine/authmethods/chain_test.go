@@ -125,10 +125,17 @@ func TestAnonymous(t *testing.T) {
 		}
 	}
 	u := a.NewUser()
-	other := NewAnonymous("anon-", append([]byte{1}, secret[1:]...))
+	otherSecret := append([]byte(nil), secret...)
+	otherSecret[0] ^= 1
+	other := NewAnonymous("anon-", otherSecret)
+	// Another character in the random part, and the other spelling of the last
+	// character (it carries one unused bit), must both fail.
 	flip := []byte(u)
-	flip[len(flip)-1] ^= 1
-	for _, name := range []string{"", "anon-", "alice", u[5:], "x" + u[1:], string(flip), u + "a", strings.ToUpper(u)} {
+	flip[10] = map[bool]byte{true: 'b', false: 'a'}[flip[10] == 'a']
+	last := []byte(u)
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	last[len(last)-1] = alphabet[strings.IndexByte(alphabet, u[len(u)-1])^1]
+	for _, name := range []string{"", "anon-", "alice", u[5:], "x" + u[1:], string(flip), string(last), u + "a", strings.ToUpper(u)} {
 		if a.Is(name) {
 			t.Errorf("Is(%q) = true", name)
 		}

@@ -142,9 +142,16 @@ func TestExternalFailures(t *testing.T) {
 		if d := time.Since(start); d > 2500*time.Millisecond {
 			t.Errorf("%s: took %v with a 1.5s timeout", user, d)
 		}
-		// The replacement starts once restartDelay has passed since the last start.
-		time.Sleep(restartDelay + 50*time.Millisecond)
-		if ok, err := m.CheckPassword(ctx, "alice", "secret"); !ok || err != nil {
+		// The replacement starts once restartDelay has passed since the last start. On
+		// a loaded machine a fresh interpreter can take longer than the timeout to
+		// boot, which fails that request and restarts it again: allow three tries.
+		for range 3 {
+			time.Sleep(restartDelay + 50*time.Millisecond)
+			if ok, err = m.CheckPassword(ctx, "alice", "secret"); ok && err == nil {
+				break
+			}
+		}
+		if !ok || err != nil {
 			t.Errorf("after %s: CheckPassword(alice) = %v, %v", user, ok, err)
 		}
 	}
@@ -160,8 +167,8 @@ func TestExternalDeadProgram(t *testing.T) {
 		if ok || err == nil {
 			t.Fatalf("CheckPassword = %v, %v; want an error", ok, err)
 		}
-		if d := time.Since(start); d > 1500*time.Millisecond {
-			t.Errorf("took %v", d)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v with a 1s timeout", d)
 		}
 		if strings.Contains(err.Error(), "secret") {
 			t.Errorf("error %q shows the password", err)
