@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -124,11 +125,11 @@ func dbExport(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("create %s: %w", *out, err)
 	}
 	defer os.Remove(tmp.Name())
-	opts := transfer.ExportOptions{}
+	start := time.Now()
+	opts := transfer.ExportOptions{Progress: accountProgress(io.err, "exported", start)}
 	if len(private) > 0 {
 		opts.PrivateNamespaces = private
 	}
-	start := time.Now()
 	sum, err := transfer.Export(ctx, st, cfg.General.Hosts, tmp, opts)
 	if err == nil {
 		err = tmp.Sync()
@@ -183,7 +184,8 @@ func dbImport(ctx context.Context, args []string, io stdio) error {
 		}
 	}()
 	start := time.Now()
-	sum, err := transfer.Import(ctx, st, f, transfer.ImportOptions{Workers: *workers, BatchSize: *batch})
+	sum, err := transfer.Import(ctx, st, f, transfer.ImportOptions{Workers: *workers, BatchSize: *batch,
+		Progress: accountProgress(io.err, "read", start)})
 	if err != nil {
 		return fmt.Errorf("import %s: %w", pos[0], err)
 	}
@@ -196,4 +198,18 @@ func dbImport(ctx context.Context, args []string, io stdio) error {
 		fmt.Fprintf(io.out, "note: %d rosters got a version below the one they had; a client that cached an older version of one may be told it is current (see docs/backends.md)\n", sum.RostersVersionBehind)
 	}
 	return nil
+}
+
+// accountProgress returns a Progress function that prints the accounts done to w at
+// most every 3 seconds, for runs long enough to wonder about.
+func accountProgress(w io.Writer, verb string, start time.Time) func(transfer.Summary) {
+	last := start
+	return func(s transfer.Summary) {
+		now := time.Now()
+		if now.Sub(last) < 3*time.Second {
+			return
+		}
+		last = now
+		fmt.Fprintf(w, "%s %d accounts (%.0f/s)\n", verb, s.Accounts, float64(s.Accounts)/now.Sub(start).Seconds())
+	}
 }
