@@ -132,7 +132,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	waitListening(t, ts.C2S, done)
+	// Every listener: gnet starts them one by one, so the first being up says
+	// nothing of the others.
+	for _, a := range []string{ts.C2S, ts.Required, ts.Direct, ts.Plain} {
+		waitListening(t, a, done)
+	}
 	ts.stop = func() {
 		cancel()
 		select {
