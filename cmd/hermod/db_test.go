@@ -31,7 +31,7 @@ func embeddedConfig(t *testing.T, dir string) string {
 	return writeConfig(t, fmt.Sprintf("[general]\nhosts = [\"localhost\"]\ndata_dir = %q\n", dir))
 }
 
-func TestDBUsage(t *testing.T) {
+func TestDBErrors(t *testing.T) {
 	cfg := embeddedConfig(t, t.TempDir())
 	down := writeConfig(t, "[backends]\ndefault = \"mysql\"\n[backends.mysql]\ndsn = \"hermod:pw@tcp(127.0.0.1:1)/hermod?timeout=1s\"\n")
 	tests := []struct {
@@ -50,6 +50,7 @@ func TestDBUsage(t *testing.T) {
 		{"import missing file", []string{"db", "import", "--config", cfg, filepath.Join(t.TempDir(), "none.gz")}, exitRuntime, "no such file"},
 		{"import not an export", []string{"db", "import", "--config", cfg, cfg}, exitRuntime, "not a gzip stream"},
 		{"migrate unreachable", []string{"db", "migrate", "--config", down}, exitRuntime, "cannot reach MySQL at 127.0.0.1:1 (database hermod)"},
+		{"serve unreachable", []string{"serve", "--config", down, "--c2s", "127.0.0.1:" + freePort(t), "--admin", "127.0.0.1:" + freePort(t)}, exitRuntime, "cannot reach MySQL at 127.0.0.1:1"},
 		{"export unreachable", []string{"db", "export", "--config", down, "--out", filepath.Join(t.TempDir(), "x.gz")}, exitRuntime, "cannot reach MySQL at 127.0.0.1:1"},
 	}
 	for _, tt := range tests {
