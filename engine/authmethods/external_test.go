@@ -85,26 +85,14 @@ func externalMethod(t *testing.T, script string, instances int, timeout time.Dur
 func TestExternal(t *testing.T) {
 	m := externalMethod(t, writeScript(t, extauthScript), 2, 2*time.Second)
 	ctx := context.Background()
-	for _, tc := range []struct {
-		user, pass string
-		want       bool
-	}{
+	checkMethod(t, m, []passwordCase{
 		{"alice", "secret", true},
 		{"alice", "wrong", false},
 		{"alice", "secret:with:colons", false},
 		{"dave", "pa:ss", true},
 		{"carol", "secret", false},
 		{"stderr", "x", false},
-	} {
-		if got, err := m.CheckPassword(ctx, tc.user, tc.pass); err != nil || got != tc.want {
-			t.Errorf("CheckPassword(%s, %s) = %v, %v; want %v", tc.user, tc.pass, got, err, tc.want)
-		}
-	}
-	for user, want := range map[string]bool{"alice": true, "carol": false} {
-		if got, err := m.UserExists(ctx, user); err != nil || got != want {
-			t.Errorf("UserExists(%s) = %v, %v", user, got, err)
-		}
-	}
+	}, map[string]bool{"alice": true, "carol": false})
 	// Many concurrent requests over two instances.
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)

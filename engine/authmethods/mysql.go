@@ -60,8 +60,9 @@ func (*MySQL) Name() string { return "mysql" }
 // Close implements Method.
 func (m *MySQL) Close() error { return m.db.Close() }
 
-// stored returns user's stored password; found is false without a row or with NULL.
-func (m *MySQL) stored(ctx context.Context, user string) (pw string, found bool, err error) {
+// stored returns user's stored password (NULL possible); row is false when the query
+// finds no row.
+func (m *MySQL) stored(ctx context.Context, user string) (pw sql.NullString, row bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	args := make([]any, len(m.args))
@@ -75,30 +76,29 @@ func (m *MySQL) stored(ctx context.Context, user string) (pw string, found bool,
 			args[i] = user + "@" + m.domain
 		}
 	}
-	var v sql.NullString
-	err = m.db.QueryRowContext(ctx, m.query, args...).Scan(&v)
+	err = m.db.QueryRowContext(ctx, m.query, args...).Scan(&pw)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return "", false, nil
+		return pw, false, nil
 	case err != nil:
-		return "", false, fmt.Errorf("mysql: password of %s@%s: %w", user, m.domain, err)
+		return pw, false, fmt.Errorf("mysql: password of %s@%s: %w", user, m.domain, err)
 	}
-	return v.String, v.Valid, nil
+	return pw, true, nil
 }
 
-// CheckPassword implements Method.
+// CheckPassword implements Method. No row, or a NULL password, is a wrong password.
 func (m *MySQL) CheckPassword(ctx context.Context, user, password string) (bool, error) {
-	pw, found, err := m.stored(ctx, user)
-	if err != nil || !found {
+	pw, row, err := m.stored(ctx, user)
+	if err != nil || !row || !pw.Valid {
 		return false, err
 	}
-	return matchPassword(m.format, pw, password)
+	return matchPassword(m.format, pw.String, password)
 }
 
-// UserExists implements Method: the query finds a row.
+// UserExists implements Method: the query finds a row (even with a NULL password).
 func (m *MySQL) UserExists(ctx context.Context, user string) (bool, error) {
-	_, found, err := m.stored(ctx, user)
-	return found, err
+	_, row, err := m.stored(ctx, user)
+	return row, err
 }
 
 // matchPassword compares password with stored in format. A stored value that cannot be
