@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -14,13 +16,13 @@ import (
 	"github.com/hermod-im/hermod/backends"
 )
 
-// migrateDatabase is a database of this package's tests that they drop and create.
-const migrateDatabase = "hermod_t_mysql_migrate"
-
-// freshDB drops and creates migrateDatabase and returns a pool on it.
+// freshDB creates an empty database of this process's own, dropped when t ends (its
+// name carries the process id, so that concurrent runs of this package do not drop
+// each other's), and returns a pool on it and its DSN.
 func freshDB(t *testing.T) (*sql.DB, string) {
 	t.Helper()
-	dsn := testDSN(t, migrateDatabase)
+	migrateDatabase := fmt.Sprintf("hermod_t_mysql_m%d", os.Getpid())
+	testDSN(t, testDatabase) // skips when the server is absent
 	admin := openPool(t, serverDSN())
 	if _, err := admin.Exec("DROP DATABASE IF EXISTS " + migrateDatabase); err != nil {
 		t.Fatal(err)
@@ -28,7 +30,12 @@ func freshDB(t *testing.T) (*sql.DB, string) {
 	if _, err := admin.Exec("CREATE DATABASE " + migrateDatabase); err != nil {
 		t.Fatal(err)
 	}
-	return openPool(t, dsn), dsn
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + migrateDatabase); err != nil {
+			t.Errorf("drop %s: %v", migrateDatabase, err)
+		}
+	})
+	return openPool(t, serverDSN()+migrateDatabase), serverDSN() + migrateDatabase
 }
 
 func openPool(t *testing.T, dsn string) *sql.DB {
@@ -77,7 +84,7 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("Pending after Migrate = %v, %v", pending, err)
 	}
 	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ?", migrateDatabase).Scan(&n); err != nil || n < 12 {
+	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()").Scan(&n); err != nil || n < 12 {
 		t.Fatalf("%d tables after Migrate, %v", n, err)
 	}
 	s, err := Open(ctx, Options{DSN: dsn})

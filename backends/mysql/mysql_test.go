@@ -17,7 +17,9 @@ import (
 	"github.com/hermod-im/hermod/backends/backendtest"
 )
 
-// testDatabase is this package's own database on the shared server.
+// testDatabase is this package's own database on the shared server. It is never
+// dropped: two runs of this package (two people, or a run and a benchmark) may use it
+// at once, and each test works in random domains of its own (benchmarks delete theirs).
 const testDatabase = "hermod_t_mysql"
 
 // serverDSN returns the DSN of the test server without a database:
@@ -39,7 +41,7 @@ var (
 // skips t when the server is absent outside CI.
 func testDSN(t testing.TB, db string) string {
 	t.Helper()
-	setupOnce.Do(func() { setupErr = resetDatabase(testDatabase) })
+	setupOnce.Do(func() { setupErr = createDatabase(testDatabase) })
 	err := setupErr
 	if err == nil && db != testDatabase {
 		err = createDatabase(db)
@@ -54,23 +56,6 @@ func testDSN(t testing.TB, db string) string {
 }
 
 func createDatabase(name string) error { return createDatabaseOn(serverDSN(), name) }
-
-// resetDatabase drops and creates the package's database, once per test process, so
-// that the domains earlier runs left behind do not pile up.
-func resetDatabase(name string) error {
-	db, err := adminPool(serverDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
-		return err
-	}
-	_, err = db.ExecContext(ctx, "CREATE DATABASE `"+name+"`")
-	return err
-}
 
 func adminPool(dsn string) (*sql.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
