@@ -379,7 +379,7 @@ issue4_scenarios() {
   if has max-message-rate; then
     for rep in $(seq 1 "$REPS"); do
       bench "$name-max-message-rate" "${common[@]}" --scenario max-message-rate --n "$MSG_USERS" \
-        --step-start 1000 --step 2000 --step-duration "$STEP" --p99-bound 5ms --max-steps 40 "${profile[@]}"
+        --step-start 500 --step 1000 --step-duration "$STEP" --warmup 5s --p99-bound "${P99_BOUND:-5ms}" --max-steps 60 "${profile[@]}"
       profile=()
     done
   fi

@@ -57,6 +57,7 @@ type config struct {
 	// max-message-rate
 	stepStart, stepBy float64
 	stepDuration      time.Duration
+	warmup            time.Duration
 	p99Bound          time.Duration
 	lossBound         float64
 	maxSteps          int
@@ -122,6 +123,7 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	fs.Float64Var(&c.stepStart, "step-start", 1000, "max-message-rate: total rate of the first step (messages/s)")
 	fs.Float64Var(&c.stepBy, "step", 1000, "max-message-rate: rate added at each step")
 	fs.DurationVar(&c.stepDuration, "step-duration", 10*time.Second, "max-message-rate: length of each step")
+	fs.DurationVar(&c.warmup, "warmup", 0, "max-message-rate: send at --step-start for this long before the first step, unjudged (JIT, caches, TCP windows)")
 	fs.DurationVar(&c.p99Bound, "p99-bound", 5*time.Millisecond, "max-message-rate: a step whose p99 latency exceeds this fails")
 	fs.Float64Var(&c.lossBound, "loss-bound", 0, "max-message-rate: a step losing more than this fraction of its messages fails")
 	fs.IntVar(&c.maxSteps, "max-steps", 30, "max-message-rate: bound on the number of steps")
@@ -188,7 +190,7 @@ func parseConfig(cmd string, args []string) (*config, error) {
 	default:
 		return nil, fmt.Errorf("--scenario %q: idle (max-users), login, messages, max-message-rate, presence or muc", c.scenario)
 	}
-	if c.interval < 100*time.Millisecond || c.stepStart <= 0 || c.stepBy < 0 || c.stepDuration <= 0 || c.p99Bound <= 0 ||
+	if c.interval < 100*time.Millisecond || c.stepStart <= 0 || c.stepBy < 0 || c.stepDuration <= 0 || c.warmup < 0 || c.p99Bound <= 0 ||
 		c.lossBound < 0 || c.lossBound >= 1 || c.maxSteps < 1 || c.roster < 0 || c.provisionRate <= 0 || c.roomSize < 2 || c.profileSecs < 0 {
 		return nil, errors.New("--interval (at least 100ms), step, roster, room and profile settings must be positive (--loss-bound a fraction below 1)")
 	}

@@ -15,7 +15,7 @@ import (
 func TestMaxMessageRateSteps(t *testing.T) {
 	f := startFake(t)
 	r := runDriver(t, f, "--scenario", "max-message-rate", "--n", "20", "--shards", "2", "--step-start", "400", "--step", "400",
-		"--step-duration", "300ms", "--max-steps", "3", "--p99-bound", "1s", "--drain", "2s")
+		"--step-duration", "300ms", "--max-steps", "3", "--p99-bound", "1s", "--drain", "2s", "--warmup", "200ms")
 	st := r.Steps
 	if st == nil || len(st.Steps) != 3 {
 		t.Fatalf("steps %+v", st)
@@ -27,6 +27,9 @@ func TestMaxMessageRateSteps(t *testing.T) {
 	}
 	if st.MaxSustained != 1200 || !strings.Contains(st.StoppedBecause, "max-steps") {
 		t.Fatalf("max %v, stopped %q", st.MaxSustained, st.StoppedBecause)
+	}
+	if _, phases, err := readCSV(r.CSV); err != nil || !slices.Contains(phases, "warmup") || !slices.Contains(phases, "step-3") {
+		t.Fatalf("time-series phases %v: %v", phases, err)
 	}
 	b, err := os.ReadFile(stepsCSVPath(r.CSV))
 	if err != nil {
@@ -44,6 +47,18 @@ func TestMaxMessageRateStopsAtBound(t *testing.T) {
 	st := r.Steps
 	if st == nil || len(st.Steps) != 1 || st.Steps[0].Sustained || st.MaxSustained != 0 || !strings.Contains(st.StoppedBecause, "p99") {
 		t.Fatalf("steps %+v", st)
+	}
+}
+
+func TestStepCommandRoundTrip(t *testing.T) {
+	rate, d, err := parseStep(stepCommand(1500.5, 3*time.Second))
+	if err != nil || rate != 1500.5 || d != 3*time.Second {
+		t.Fatalf("%v %v %v", rate, d, err)
+	}
+	for _, bad := range []string{"step", "step 100", "step x 1", "step 100 0", "go 1 2", "step -1 5"} {
+		if _, _, err := parseStep(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
 

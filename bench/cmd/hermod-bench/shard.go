@@ -48,7 +48,7 @@ const (
 	cmdVerify = "verify"
 	cmdNext   = "next"
 	cmdStop   = "stop"
-	cmdStep   = "step" // max-message-rate: "step RATE", RATE the total over all shards
+	cmdStep   = "step" // max-message-rate: "step RATE NS", RATE the total over all shards, NS the window
 )
 
 // shard is the state of one shard process.

@@ -64,6 +64,21 @@ func (d *driver) steps(ctx context.Context, rep *report, prof *profiler, csvPath
 	cfg := d.cfg
 	sf := &stepFigures{P99BoundUs: float64(cfg.p99Bound.Microseconds()), LossBound: cfg.lossBound}
 	rep.Steps = sf
+	if cfg.warmup > 0 {
+		d.series.setPhase("warmup", cfg.stepStart)
+		if err := d.broadcast(stepCommand(cfg.stepStart, cfg.warmup)); err != nil {
+			return err
+		}
+		results, err := d.collect(ctx, "result")
+		if err != nil {
+			return err
+		}
+		if f, err := mergeMessages(results); err == nil {
+			f.derive("messages", 0)
+			fmt.Fprintf(os.Stderr, "hermod-bench: warm-up at %.0f/s for %v: delivered %.0f/s, p99 %.0f µs, lost %d (not judged)\n",
+				cfg.stepStart, cfg.warmup, f.PerSec, f.P99us, f.Lost)
+		}
+	}
 	var err error
 	if rep.Start, err = d.sample(); err != nil {
 		return err
@@ -78,7 +93,7 @@ func (d *driver) steps(ctx context.Context, rep *report, prof *profiler, csvPath
 			return err
 		}
 		d.series.setPhase("step-"+strconv.Itoa(k+1), rate)
-		if err := d.broadcast(cmdStep + " " + strconv.FormatFloat(rate, 'f', -1, 64)); err != nil {
+		if err := d.broadcast(stepCommand(rate, cfg.stepDuration)); err != nil {
 			return err
 		}
 		results, err := d.collect(ctx, "result")
@@ -125,6 +140,25 @@ func (d *driver) steps(ctx context.Context, rep *report, prof *profiler, csvPath
 		return writeCSV(stepsCSVPath(csvPath), stepsHeader, sf.records())
 	}
 	return nil
+}
+
+// stepCommand tells the shards to send at rate (over all shards) for d.
+func stepCommand(rate float64, d time.Duration) string {
+	return cmdStep + " " + strconv.FormatFloat(rate, 'f', -1, 64) + " " + strconv.FormatInt(int64(d), 10)
+}
+
+// parseStep reads a stepCommand.
+func parseStep(cmd string) (rate float64, d time.Duration, err error) {
+	f := strings.Fields(cmd)
+	if len(f) != 3 || f[0] != cmdStep {
+		return 0, 0, fmt.Errorf("driver sent %q, expected %q or %q", cmd, "step RATE NS", cmdStop)
+	}
+	rate, err1 := strconv.ParseFloat(f[1], 64)
+	ns, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || rate <= 0 || ns <= 0 {
+		return 0, 0, fmt.Errorf("driver sent %q: bad rate or duration", cmd)
+	}
+	return rate, time.Duration(ns), nil
 }
 
 // stepsCSVPath is the per-step CSV beside the time series.
@@ -180,12 +214,11 @@ func (s *shard) steps(ctx context.Context) error {
 		if cmd == cmdStop {
 			return nil
 		}
-		arg, ok := strings.CutPrefix(cmd, cmdStep+" ")
-		rate, err := strconv.ParseFloat(arg, 64)
-		if !ok || err != nil || rate <= 0 {
-			return fmt.Errorf("driver sent %q, expected %q or %q", cmd, "step RATE", cmdStop)
+		rate, dur, err := parseStep(cmd)
+		if err != nil {
+			return err
 		}
-		res := m.measure(ctx, rate/float64(s.cfg.shards), s.cfg.stepDuration)
+		res := m.measure(ctx, rate/float64(s.cfg.shards), dur)
 		if err := s.emit(event{Ev: "result", Messages: res}); err != nil {
 			return err
 		}
