@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -134,5 +135,36 @@ func TestHTTPFailures(t *testing.T) {
 				t.Logf("hang error: %v", err)
 			}
 		})
+	}
+}
+
+// Requests share at most pool_size kept-alive connections.
+func TestHTTPPool(t *testing.T) {
+	var n, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(authService(t, &n).Config.Handler)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	m := httpMethod(t, srv.URL+"/auth", "POST", 5*time.Second) // pool_size 4
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				if ok, err := m.CheckPassword(context.Background(), "alice", "secret"); !ok || err != nil {
+					t.Errorf("CheckPassword = %v, %v", ok, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if c := conns.Load(); c > 4 || c < 1 {
+		t.Errorf("%d connections for 200 requests with pool_size 4", c)
 	}
 }
