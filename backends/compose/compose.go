@@ -169,7 +169,7 @@ func (s *Store) Engines() []backends.Store {
 }
 
 // PrivateNamespaces forwards to the private XML engine when it can list an account's
-// namespaces (the MySQL store can), and otherwise returns an error wrapping
+// namespaces (the embedded and MySQL stores can), and otherwise returns an error wrapping
 // errors.ErrUnsupported: what transfer.PrivateNamespaceLister asks of a composite. Any
 // goroutine may call it.
 func (s *Store) PrivateNamespaces(ctx context.Context, domain, user string) ([]string, error) {

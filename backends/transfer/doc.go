@@ -28,8 +28,8 @@
 // The interfaces define what is reachable. Data is found by walking the accounts of
 // each configured domain, so a roster, vCard or message kept for a user without an
 // account is not exported. Private XML has no listing method in backends: a source
-// store that implements PrivateNamespaceLister (the MySQL store, and a composite whose
-// private XML is in MySQL) has every namespace exported, any other only the namespaces
+// store that implements PrivateNamespaceLister (the embedded and MySQL stores, and a
+// composite whose private XML is in one of them) has every namespace exported, any other only the namespaces
 // ExportOptions.PrivateNamespaces names (by default the ones clients are known to use,
 // see DefaultPrivateNamespaces). Offline messages get new sequence numbers from
 // the destination (their order and stamps are kept). A roster's version is exported,

@@ -35,7 +35,7 @@ func DefaultPrivateNamespaces() []string {
 }
 
 // PrivateNamespaceLister is implemented by stores that can list the namespaces under
-// which an account keeps private XML (the MySQL store). The interfaces of package
+// which an account keeps private XML (the embedded and MySQL stores). The interfaces of package
 // backends have no such method; Export uses it when the source store has it.
 type PrivateNamespaceLister interface {
 	// PrivateNamespaces returns the account's namespaces in byte-wise order. A store

@@ -83,6 +83,11 @@ func putData(t *testing.T, dir string) {
 	if _, err := st.AppendOffline(ctx, []backends.OfflineMessage{msg}, 0); err != nil {
 		t.Fatal(err)
 	}
+	// A namespace no client list names: found only because the store lists them.
+	notes := backends.PrivateItem{Namespace: "urn:example:notes", XML: []byte("<notes xmlns='urn:example:notes'>Balcony at nine</notes>")}
+	if err := st.SetPrivateXML(ctx, "localhost", "juliet", []backends.PrivateItem{notes}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Embedded to embedded through the commands: keys, roster and offline message arrive;
@@ -143,7 +148,7 @@ dsn = %q
 	expect(t, 1, "hermod db migrate", "", "db", "import", "--config", mysqlCfg, file) // schema not there yet
 	expect(t, 0, "applied 0001", "", "db", "migrate", "--config", mysqlCfg)
 	expect(t, 0, "is current", "", "db", "migrate", "--config", mysqlCfg)
-	expect(t, 0, "2 accounts, 1 rosters (1 items, 1 pending requests), 1 offline messages", "", "db", "import", "--config", mysqlCfg, file)
+	expect(t, 0, "2 accounts, 1 rosters (1 items, 1 pending requests), 1 offline messages, 0 vCards, 1 private XML items", "", "db", "import", "--config", mysqlCfg, file)
 	// The user commands with this configuration work on MariaDB too.
 	expect(t, 0, "added nurse@localhost", "", "user", "add", "nurse@localhost", "pw", "--config", mysqlCfg)
 	if out := expect(t, 0, "", "", "user", "list", "localhost", "--config", mysqlCfg); out != "juliet@localhost\nnurse@localhost\nromeo@localhost\n" {
@@ -184,6 +189,11 @@ dsn = %q
 		if !strings.Contains(strings.ReplaceAll(roster, `"`, "'"), want) {
 			t.Errorf("roster lacks %q: %q", want, roster)
 		}
+	}
+	rc.Buf.Reset()
+	rc.Send("<iq type='get' id='p1'><query xmlns='jabber:iq:private'><notes xmlns='urn:example:notes'/></query></iq>")
+	if got := rc.ReadUntil("</iq>"); !strings.Contains(got, "Balcony at nine") {
+		t.Errorf("private XML: %q", got)
 	}
 	rc.Buf.Reset()
 	rc.Send("<presence/>")
