@@ -177,3 +177,52 @@ func TestExternalClosed(t *testing.T) {
 		t.Error("CheckPassword after Close succeeded")
 	}
 }
+
+// The instances are long-lived: requests go to the same N processes, concurrently.
+func TestExternalInstances(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "pids")
+	script := writeScript(t, `import os, struct, sys, time
+while True:
+    h = sys.stdin.buffer.read(2)
+    if len(h) < 2: sys.exit(0)
+    sys.stdin.buffer.read(struct.unpack(">H", h)[0])
+    with open(`+"\""+log+"\""+`, "a") as f: f.write("%d\n" % os.getpid())
+    time.sleep(0.2)
+    sys.stdout.buffer.write(struct.pack(">HH", 2, 1))
+    sys.stdout.buffer.flush()
+`)
+	m := externalMethod(t, script, 3, 5*time.Second)
+	round := func(each int) time.Duration {
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					if ok, err := m.CheckPassword(context.Background(), "alice", "secret"); !ok || err != nil {
+						t.Errorf("CheckPassword = %v, %v", ok, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	round(1) // the interpreters have booted
+	// Nine requests of 200 ms on three instances: about 600 ms, not 1.8 s.
+	if d := round(3); d > 1500*time.Millisecond {
+		t.Errorf("9 requests took %v on 3 instances", d)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := map[string]bool{}
+	for _, p := range strings.Fields(string(b)) {
+		pids[p] = true
+	}
+	if len(strings.Fields(string(b))) != 12 || len(pids) != 3 {
+		t.Errorf("12 requests served by %d processes (%d requests logged), want 3", len(pids), len(strings.Fields(string(b))))
+	}
+}
