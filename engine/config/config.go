@@ -199,6 +199,9 @@ type AuthJWT struct {
 	UserClaim string `toml:"user_claim"`
 	// Leeway is the clock skew allowed when checking exp and nbf.
 	Leeway Duration `toml:"leeway"`
+	// Issuer and Audience, when set, must be the token's iss and one of its aud.
+	Issuer   string `toml:"issuer"`
+	Audience string `toml:"audience"`
 }
 
 // AuthExternal is [auth.external]: ejabberd's external authentication protocol.
@@ -255,7 +258,7 @@ type Session struct {
 // Workers is the [workers] table: the pool that runs blocking work (password
 // hashing, storage) off the event loops.
 type Workers struct {
-	Size  int `toml:"size"`  // goroutines; 0 = 4 per CPU (see EffectiveSize)
+	Size  int `toml:"size"`  // goroutines; 0 = 16 per CPU (see EffectiveSize)
 	Queue int `toml:"queue"` // jobs waiting beyond which new ones are refused
 }
 
@@ -381,13 +384,16 @@ func (g General) SlogLevel() slog.Level {
 	return slog.LevelInfo
 }
 
-// EffectiveSize resolves workers.size: 0 means 4 goroutines per CPU, because the
-// pool's jobs mostly wait on storage I/O rather than compute.
+// EffectiveSize resolves workers.size: 0 means 16 goroutines per CPU. The pool's jobs
+// mostly wait on storage (an fsync, a round trip to MySQL), and a group commit batches
+// only the writes waiting at the same moment: provisioning 8,000 mutual roster items
+// (hermod-bench presence, 400 users, roster 20) took 17.8 s with 4 per CPU, 6.3 s
+// with 16 and 5.9 s with 32. Password hashing is CPU-bound whatever the count.
 func (w Workers) EffectiveSize() int {
 	if w.Size > 0 {
 		return w.Size
 	}
-	return 4 * runtime.GOMAXPROCS(0)
+	return 16 * runtime.GOMAXPROCS(0)
 }
 
 // MinTLSVersion maps tls.min_version to a crypto/tls constant.
