@@ -18,7 +18,7 @@ import (
 // algorithm only (alg "none" and any other algorithm are refused, so a token signed
 // with HMAC over a public key cannot pass), whose user claim names the user as its
 // localpart or user@host. exp and nbf are checked, when present, with the configured
-// leeway. It never fails to answer: it needs no service.
+// leeway; iss and aud when the configuration names an issuer or an audience. It never fails to answer: it needs no service.
 type JWT struct {
 	alg    string
 	key    any // []byte for HMAC, a crypto.PublicKey otherwise
@@ -49,10 +49,14 @@ func NewJWT(c config.AuthJWT, domain string) (*JWT, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{m.alg}),
-		jwt.WithLeeway(c.Leeway.D),
-	)
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{m.alg}), jwt.WithLeeway(c.Leeway.D)}
+	if c.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(c.Issuer))
+	}
+	if c.Audience != "" {
+		opts = append(opts, jwt.WithAudience(c.Audience))
+	}
+	m.parser = jwt.NewParser(opts...)
 	return m, nil
 }
 

@@ -75,6 +75,8 @@ func TestJWT(t *testing.T) {
 	}
 	hs := config.AuthJWT{Algorithm: "HS256", Secret: hmacSecret, UserClaim: "sub", Leeway: dur(5 * time.Second)}
 	rs := config.AuthJWT{Algorithm: "RS256", PublicKeyFile: rsaPub, UserClaim: "sub", Leeway: dur(5 * time.Second)}
+	aud := hs
+	aud.Issuer, aud.Audience = "https://idp.example", "xmpp"
 	es := config.AuthJWT{Algorithm: "ES256", PublicKeyFile: ecPub, UserClaim: "user", Leeway: dur(5 * time.Second)}
 	none := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." +
 		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"alice"}`)) + "."
@@ -99,6 +101,10 @@ func TestJWT(t *testing.T) {
 		{"HS384 when HS256 configured", hs, "alice", sign(t, jwt.SigningMethodHS384, []byte(hmacSecret), valid(nil)), false},
 		{"alg none", hs, "alice", none, false},
 		{"not a token", hs, "alice", "secret", false},
+		{"issuer and audience", aud, "alice", sign(t, jwt.SigningMethodHS256, []byte(hmacSecret), valid(jwt.MapClaims{"iss": "https://idp.example", "aud": []string{"web", "xmpp"}})), true},
+		{"wrong issuer", aud, "alice", sign(t, jwt.SigningMethodHS256, []byte(hmacSecret), valid(jwt.MapClaims{"iss": "https://evil.example", "aud": "xmpp"})), false},
+		{"wrong audience", aud, "alice", sign(t, jwt.SigningMethodHS256, []byte(hmacSecret), valid(jwt.MapClaims{"iss": "https://idp.example", "aud": "web"})), false},
+		{"no issuer", aud, "alice", sign(t, jwt.SigningMethodHS256, []byte(hmacSecret), valid(jwt.MapClaims{"aud": "xmpp"})), false},
 		{"RS256", rs, "alice", sign(t, jwt.SigningMethodRS256, rsaKey, valid(nil)), true},
 		{"RS256 wrong key", rs, "alice", sign(t, jwt.SigningMethodRS256, otherRSA, valid(nil)), false},
 		{"RS256 expired", rs, "alice", sign(t, jwt.SigningMethodRS256, rsaKey, valid(jwt.MapClaims{"exp": now.Add(-time.Hour).Unix()})), false},
