@@ -115,9 +115,16 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 		}
 		d.runSampler(sctx, cfg.interval, w)
 	}()
+	seriesWritten := false
 	defer func() {
 		stopSampler()
 		<-samplerDone
+		if !seriesWritten && csvPath != "" && len(d.series.snapshot()) > 0 {
+			// The run failed: keep what was sampled, it shows where.
+			if err := writeCSV(csvPath, csvHeader, seriesRecords(d.series.snapshot())); err == nil {
+				fmt.Fprintf(os.Stderr, "hermod-bench: the time series up to the failure is in %s\n", csvPath)
+			}
+		}
 	}()
 	rep := &report{Label: cfg.label, Scenario: cfg.scenario, Server: cfg.server, ServerPID: d.pid, StartTLS: cfg.startTLS,
 		Mech: string(cfg.mech), N: cfg.n, Shards: cfg.shards, Started: before.At, Before: before}
@@ -183,6 +190,7 @@ func drive(ctx context.Context, cfg *config, args []string) error {
 	stopSampler()
 	<-samplerDone
 	if csvPath != "" {
+		seriesWritten = true
 		if err := writeCSV(csvPath, csvHeader, seriesRecords(d.series.snapshot())); err != nil {
 			return err
 		}
