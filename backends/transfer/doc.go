@@ -34,8 +34,8 @@
 // see DefaultPrivateNamespaces). Offline messages get new sequence numbers from
 // the destination (their order and stamps are kept). A roster's version is exported,
 // but no interface of backends sets one: the destination gives the imported roster its
-// own. When the destination implements RosterVersionRaiser, Import first moves its
-// versions above the exported one, so the new version is one no client can have cached;
+// own. When the destination implements RosterVersionRaiser (the embedded and MySQL
+// stores do), Import first moves its versions above the exported one, so the new version is one no client can have cached;
 // otherwise Import counts the rosters whose new version is below the exported one (a
 // client that cached such an old version could, by coincidence, be told its stale
 // roster is current). Privacy lists' active list is per session and never stored.

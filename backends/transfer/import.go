@@ -112,7 +112,7 @@ func Import(ctx context.Context, st backends.Store, r io.Reader, opts ImportOpti
 }
 
 // RosterVersionRaiser is implemented by stores whose roster versions come from one
-// sequence that can be moved forward. Import uses it so that every imported roster gets
+// sequence that can be moved forward (the embedded and MySQL stores). Import uses it so that every imported roster gets
 // a version above the one it had, which no client can have cached. The interfaces of
 // package backends have no such method.
 type RosterVersionRaiser interface {
@@ -131,8 +131,10 @@ type importer struct {
 	// Owned by the reading goroutine.
 	accounts []backends.Account // waiting for PutAccounts
 	sum      Summary            // counts of what was read
-	raiser   RosterVersionRaiser
-	raised   uint64 // versions handed out from now on exceed it
+
+	raiseMu sync.Mutex // held while raising, so that raises are few and in order
+	raiser  RosterVersionRaiser
+	raised  uint64 // versions handed out from now on exceed it
 
 	mu     sync.Mutex
 	behind int // rosters whose imported version is below the exported one
@@ -215,11 +217,6 @@ func (im *importer) read(ctx context.Context, dec *json.Decoder) (Summary, error
 		if err := im.count(&l); err != nil {
 			return im.sum, fmt.Errorf("line %d: %w", n, err)
 		}
-		if l.T == tRoster {
-			if err := im.raise(ctx, l.Roster.Version); err != nil {
-				return im.sum, fmt.Errorf("line %d: %w", n, err)
-			}
-		}
 		group = append(group, l)
 	}
 	if !ended {
@@ -228,12 +225,13 @@ func (im *importer) read(ctx context.Context, dec *json.Decoder) (Summary, error
 	return im.sum, nil
 }
 
-// raise moves the destination's roster versions above ver before the roster that had
-// it is written, when the destination can. Rosters are handed to the workers after
-// this, and the versions only grow, so every roster imported gets a version above its
-// old one. Versions arrive in no order: raising only at each new maximum keeps the
-// calls few.
+// raise moves the destination's roster versions above ver, when the destination can;
+// a worker calls it before it writes the roster that had ver. Versions only grow, so
+// the roster gets a version above its old one. Versions arrive in no order: raising
+// only at each new maximum keeps the calls few.
 func (im *importer) raise(ctx context.Context, ver uint64) error {
+	im.raiseMu.Lock()
+	defer im.raiseMu.Unlock()
 	if im.raiser == nil || ver <= im.raised {
 		return nil
 	}
@@ -333,6 +331,9 @@ func (im *importer) apply(ctx context.Context, job []line) error {
 // roster stores the items and pending requests of one roster and compares the
 // version the destination gave it with the exported one.
 func (im *importer) roster(ctx context.Context, d, u string, r *rosterRec) error {
+	if err := im.raise(ctx, r.Version); err != nil {
+		return err
+	}
 	var ver uint64
 	for _, ir := range r.Items {
 		it, err := itemIn(ir)
