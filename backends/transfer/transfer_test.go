@@ -248,28 +248,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	dst := openEmbedded(t)
-	sum2, err := Import(t.Context(), dst, bytes.NewReader(f1), ImportOptions{BatchSize: 4})
-	if err != nil {
-		t.Fatalf("Import: %v", err)
-	}
-	if !sum2.sameCounts(sum1) {
-		t.Errorf("import summary %+v, export %+v", sum2, sum1)
-	}
-	// Every source roster with items was churned ahead of a fresh store's versions;
-	// the embedded store raises its sequence above them.
-	if sum2.RostersVersionBehind != 0 {
-		t.Errorf("RostersVersionBehind = %d, want 0", sum2.RostersVersionBehind)
-	}
-	wantVersionsAbove(t, dst, f1)
-	ns := DefaultPrivateNamespaces()
-	if got, want := dumpStore(t, dst, ns), dumpStore(t, src, ns); !reflect.DeepEqual(got, want) {
-		for k := range want {
-			if !reflect.DeepEqual(got[k], want[k]) {
-				t.Errorf("%s:\n got %.600v\nwant %.600v", k, fmt.Sprint(got[k]), fmt.Sprint(want[k]))
-			}
-		}
-		t.Fatalf("imported store differs (%d accounts, want %d)", len(got), len(want))
-	}
+	importAndCompare(t, src, dst, f1, sum1, ImportOptions{BatchSize: 4})
 
 	f2, _ := export(t, dst, ExportOptions{})
 	if equalIgnoringVersions(t, f1, f2) != nil {
@@ -287,6 +266,34 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if !bytes.Equal(exports[0], exports[1]) {
 		t.Errorf("exports of two stores imported one worker at a time differ (%d and %d bytes)", len(exports[0]), len(exports[1]))
+	}
+}
+
+// importAndCompare imports file (exported from src with counts sum) into dst, a store
+// that raises its roster versions, and fails t unless dst then holds what src holds.
+func importAndCompare(t *testing.T, src, dst backends.Store, file []byte, sum Summary, opts ImportOptions) {
+	t.Helper()
+	got, err := Import(t.Context(), dst, bytes.NewReader(file), opts)
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	if !got.sameCounts(sum) {
+		t.Errorf("import summary %+v, export %+v", got, sum)
+	}
+	// Every source roster with items was churned ahead of a fresh store's versions;
+	// the destination raises its sequence above them.
+	if got.RostersVersionBehind != 0 {
+		t.Errorf("RostersVersionBehind = %d, want 0", got.RostersVersionBehind)
+	}
+	wantVersionsAbove(t, dst, file)
+	ns := DefaultPrivateNamespaces()
+	if gotData, want := dumpStore(t, dst, ns), dumpStore(t, src, ns); !reflect.DeepEqual(gotData, want) {
+		for k := range want {
+			if !reflect.DeepEqual(gotData[k], want[k]) {
+				t.Errorf("%s:\n got %.600v\nwant %.600v", k, fmt.Sprint(gotData[k]), fmt.Sprint(want[k]))
+			}
+		}
+		t.Fatalf("imported store (%T) differs: %d accounts, want %d", dst, len(gotData), len(want))
 	}
 }
 
@@ -475,26 +482,7 @@ func TestRoundTripMySQL(t *testing.T) {
 	defer src.Close()
 	fill(t, src)
 	f1, sum1 := export(t, src, ExportOptions{})
-	sum2, err := Import(t.Context(), st, bytes.NewReader(f1), ImportOptions{})
-	if err != nil {
-		t.Fatalf("Import: %v", err)
-	}
-	if !sum2.sameCounts(sum1) {
-		t.Errorf("import summary %+v, export %+v", sum2, sum1)
-	}
-	if sum2.RostersVersionBehind != 0 {
-		t.Errorf("%d rosters behind their exported version: the MySQL store raises its sequence", sum2.RostersVersionBehind)
-	}
-	wantVersionsAbove(t, st, f1)
-	ns := DefaultPrivateNamespaces()
-	if got, want := dumpStore(t, st, ns), dumpStore(t, src, ns); !reflect.DeepEqual(got, want) {
-		for k := range want {
-			if !reflect.DeepEqual(got[k], want[k]) {
-				t.Errorf("%s:\n got %.600v\nwant %.600v", k, fmt.Sprint(got[k]), fmt.Sprint(want[k]))
-			}
-		}
-		t.Fatal("MariaDB store differs from the source")
-	}
+	importAndCompare(t, src, st, f1, sum1, ImportOptions{})
 	f2, _ := export(t, st, ExportOptions{})
 	if err := equalIgnoringVersions(t, f1, f2); err != nil {
 		t.Errorf("export of MariaDB differs from the source's beyond roster versions: %v", err)
