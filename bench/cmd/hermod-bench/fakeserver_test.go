@@ -21,8 +21,9 @@ type fakeServer struct {
 	// bounceAll makes every message come back to its sender as type='error', as a
 	// server does for an unavailable recipient. Set by an option of startFake.
 	bounceAll bool
-	// noMUC hides the MUC service from disco. Set by an option of startFake.
-	noMUC bool
+	// noMUC hides the MUC service from disco; silentRooms ignores room joins. Set by
+	// an option of startFake.
+	noMUC, silentRooms bool
 	// subs holds approved subscriptions: subs["a|b"] means bare JID a receives b's
 	// presence. rooms maps a room JID to its occupants (nick to full JID).
 	subs  map[string]bool
@@ -256,6 +257,7 @@ func (f *fakeServer) rosterOf(b string) string {
 func (f *fakeServer) presence(jid, el string) {
 	to, typ := attr(el, "to"), attr(el, "type")
 	switch {
+	case strings.HasSuffix(bare(to), "@conference.localhost") && f.silentRooms:
 	case strings.HasSuffix(bare(to), "@conference.localhost"):
 		room, nick := bare(to), to[strings.IndexByte(to, '/')+1:]
 		f.mu.Lock()

@@ -158,6 +158,19 @@ func TestMUCWithoutServiceFailsClearly(t *testing.T) {
 	}
 }
 
+func TestFailedRunKeepsItsTimeSeries(t *testing.T) {
+	f := startFake(t, func(f *fakeServer) { f.silentRooms = true })
+	csv := filepath.Join(t.TempDir(), "failed.csv")
+	_, err := runDriverErr(t, f, "--scenario", "muc", "--n", "4", "--provision-timeout", "500ms", "--csv", csv)
+	if err == nil || !strings.Contains(err.Error(), "occupants joined") {
+		t.Fatalf("error %v", err)
+	}
+	cols, phases, err := readCSV(csv)
+	if err != nil || len(phases) < 2 || !slices.Contains(phases, "join") || slices.Max(cols["online"]) != 4 {
+		t.Fatalf("time series of the failed run: phases %v, online %v: %v", phases, cols["online"], err)
+	}
+}
+
 func TestChartsAndProfiles(t *testing.T) {
 	var cpuSecs string
 	pprof := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
