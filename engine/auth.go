@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 
+	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine/router"
 	"github.com/hermod-im/hermod/engine/sasl"
 	"github.com/hermod-im/hermod/stanza"
@@ -340,6 +342,20 @@ func (h *Host) UserExists(ctx context.Context, user string) (bool, error) {
 		return len(h.srv.sessions.Lookup(user+"@"+h.domain)) > 0, nil
 	}
 	return m.Chain.UserExists(ctx, user)
+}
+
+// CheckUser is UserExists as an error: nil when user is an account of the host, an
+// error wrapping backends.ErrNotFound when no method knows it, the methods' error when
+// none could answer. Safe from any goroutine; it blocks, so never on an event loop.
+func (h *Host) CheckUser(ctx context.Context, user string) error {
+	ok, err := h.UserExists(ctx, user)
+	switch {
+	case err != nil:
+		return fmt.Errorf("engine: does %s@%s exist: %w", user, h.domain, err)
+	case !ok:
+		return fmt.Errorf("engine: %s@%s: %w", user, h.domain, backends.ErrNotFound)
+	}
+	return nil
 }
 
 // anonymousCleanupPriority runs the anonymous clean-up after every module's

@@ -14,8 +14,10 @@ import (
 const maxLocalpart = 1023
 
 // maxPassword bounds a password in bytes. RFC 4616 only requires accepting 255 octets; the
-// bound keeps a hostile client from making preparation and PBKDF2 hash megabytes.
-const maxPassword = 1024
+// bound keeps a hostile client from making preparation and PBKDF2 hash megabytes. It
+// leaves room for a JSON Web Token used as the password (the jwt method): an RS512
+// token signed with a 4096-bit key is about 1.3 KB.
+const maxPassword = 4096
 
 var (
 	errUsernameForbidden = errors.New("username contains a character forbidden in a localpart")
