@@ -49,7 +49,7 @@ func TestPreparePassword(t *testing.T) {
 		{"ﬁ", "ﬁ", true},                       // no compatibility mapping
 		{"", "", false},                        // empty
 		{"tab\t", "", false},                   // control
-		{strings.Repeat("p", 1025), "", false}, // too long
+		{strings.Repeat("p", maxPassword+1), "", false}, // too long
 	} {
 		got, err := PreparePassword(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
