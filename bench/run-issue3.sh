@@ -5,8 +5,9 @@
 #   bench/run-issue3.sh [--out DIR] [--servers hermod,ejabberd,prosody] [--reps N]
 #                       [--reps19k N] [--quick] [--scenarios LIST]
 #
-# --scenarios (default idle,login,messages: issue 3's figures) may add the issue 4
-# scenarios: max-message-rate (steps until p99 > 5 ms or loss), presence ($PRES_USERS
+# --scenarios (default idle,login,messages: issue 3's figures) may add roster-login
+# (issue 5: the presence users log in again, each with $ROSTER mutual contacts; needs
+# presence in the same run) and the issue 4 scenarios: max-message-rate (steps until p99 > 5 ms or loss), presence ($PRES_USERS
 # users with $ROSTER mutual contacts, provisioned over XMPP on the first run),
 # muc (rooms of 10; skipped for a server without MUC, i.e. Hermod today) and web
 # (the messages open loop over WebSocket and BOSH; ejabberd and Prosody only, Hermod
@@ -76,6 +77,8 @@ if [ "$QUICK" = 1 ]; then
 fi
 has() { [[ ",$SCENARIOS," == *",$1,"* ]]; }
 N_ACCOUNTS=$N_BIG
+# Without the idle scenario no run needs the 19,000 accounts: provision what the others use.
+has idle || N_ACCOUNTS=$(( MSG_USERS > PRES_USERS ? MSG_USERS : PRES_USERS ))
 
 # Loopback ports below the ephemeral range (32768-60999), so that no client socket of
 # this or any other process can be holding them.
@@ -355,6 +358,18 @@ run_server() {
     done
   fi
   issue4_scenarios "$name" "$port"
+  if has roster-login; then
+    # Issue 5: logins of users whose rosters hold $ROSTER mutual contacts (provisioned
+    # by the presence scenario just before): roster load, initial presence broadcast
+    # to the contacts online and probes to all of them, then RSS per online user.
+    # The server restarts before each run, so RSS starts from a fresh process.
+    for rep in $(seq 1 "$REPS"); do
+      $stop
+      $start
+      bench "$name-roster-login" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario idle \
+        --n "$PRES_USERS" --shards 1 --rate 1000 --settle "$SETTLE"
+    done
+  fi
   if [ "$name" = hermod ] && has messages; then
     # A run of its own, so that profiling does not disturb the figures above.
     log "hermod: CPU profile of a maximum-rate message run"
@@ -379,7 +394,7 @@ issue4_scenarios() {
   if has max-message-rate; then
     for rep in $(seq 1 "$REPS"); do
       bench "$name-max-message-rate" "${common[@]}" --scenario max-message-rate --n "$MSG_USERS" \
-        --step-start 500 --step 1000 --step-duration "$STEP" --warmup 5s --p99-bound "${P99_BOUND:-5ms}" --max-steps 60 "${profile[@]}"
+        --step-start 500 --step "${STEP_RATE:-1000}" --step-duration "$STEP" --warmup 5s --p99-bound "${P99_BOUND:-5ms}" --max-steps 60 "${profile[@]}"
       profile=()
     done
   fi
