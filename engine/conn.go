@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/hermod-im/hermod/engine/tlsconn"
+	"github.com/hermod-im/hermod/stanza"
 	"github.com/hermod-im/hermod/xmlscan"
 )
 
@@ -87,6 +88,9 @@ func (c *conn) compact() {
 		c.tls.Compact()
 	}
 }
+
+// maxInlineSteps bounds the SASL steps one read may run on the loop (see onTraffic).
+const maxInlineSteps = 8
 
 const (
 	tlsNone uint8 = iota
@@ -245,8 +249,15 @@ func (c *conn) closeStream() {
 func (c *conn) onTraffic(data []byte) {
 	c.corked = true
 	c.handleTraffic(data)
-	for c.resumeSoon && !c.closing {
+	for n := 0; c.resumeSoon && !c.closing; n++ {
 		c.resumeSoon = false
+		if n == maxInlineSteps {
+			// A client pipelining many cheap steps gets the rest after the loop
+			// has served the other connections: the stream stays paused (busy)
+			// until the posted resume runs.
+			c.post(c.resume)
+			break
+		}
 		c.resume()
 	}
 	c.corked = false
@@ -308,6 +319,12 @@ func (c *conn) feed(data []byte) {
 		buf = c.in
 	}
 	if c.busy || c.closing || len(buf) == 0 {
+		if c.busy && len(buf) > c.lis.maxHeld() {
+			// A client may pipeline what follows a pending step, not megabytes of it.
+			c.in = nil
+			c.streamError(stanza.StreamError{Condition: stanza.StreamPolicyViolation, Text: "too much input while a step is pending"})
+			return
+		}
 		c.keep(buf)
 		return
 	}
@@ -350,9 +367,9 @@ func (c *conn) resume() {
 	if c.closing || len(c.in) == 0 {
 		return
 	}
-	in := c.in
-	c.in = nil
-	c.feed(in)
+	// The held input stays in c.in: feed scans it in place and keeps what is left
+	// without a new buffer.
+	c.feed(nil)
 }
 
 // beginTLS switches the connection to TLS (STARTTLS or direct TLS); early holds
@@ -363,6 +380,14 @@ func (c *conn) beginTLS(early []byte) {
 		acc = c.srv.directTLS
 	}
 	c.flush() // <proceed/> leaves in the clear, before the handshake
+	if c.closing {
+		// The write failed and gnet closed the connection inside it (OnClose has
+		// run): no handshake may start, nothing would ever stop it.
+		return
+	}
+	// RFC 6120 5.4.3.3: nothing negotiated in the clear survives the TLS layer; an
+	// authentication begun before it is abandoned.
+	c.stream.auth = nil
 	c.tls = acc.Server(tlsconn.GnetSink(c.gc))
 	c.tlsState = tlsHandshake
 	if len(early) > 0 {

@@ -373,6 +373,10 @@ func (s *Server) sweep(done <-chan struct{}) {
 	}
 }
 
+// maxHeld bounds the input a connection may hold unscanned while an asynchronous step
+// (SASL, session set-up) is pending: twice the largest stanza, at least 64 KiB.
+func (l *listener) maxHeld() int { return max(64<<10, 2*l.limits.MaxStanzaBytes) }
+
 // OnBoot records the gnet engine. It runs on gnet's main goroutine.
 func (s *Server) OnBoot(e gnet.Engine) gnet.Action {
 	s.engine = e
@@ -500,6 +504,12 @@ func (s *Server) ReloadCertificates() error { return s.certs.reload() }
 
 // timedOut ends a stream whose negotiation or idle deadline passed. On the loop.
 func (c *conn) timedOut() {
+	if c.tlsState == tlsHandshake {
+		// The peer expects TLS records now: a plaintext stream error would only
+		// corrupt them. The handshake ran out of time; close the socket.
+		c.abort()
+		return
+	}
 	c.streamError(stanza.StreamError{Condition: stanza.StreamConnectionTimeout})
 }
 

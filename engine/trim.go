@@ -25,8 +25,9 @@ const (
 	// trimInterval bounds the cost under steady load, where some connection goes
 	// quiet in every round: one forced collection per interval at most.
 	trimInterval = 10 * time.Second
-	// trimMinFree is the free, unreturned heap below which a trim is not worth a
-	// forced collection.
+	// trimMinFree is the reclaimable heap (free pages not yet returned, and objects
+	// dead since the last collection) below which a trim is not worth a forced
+	// collection.
 	trimMinFree = 8 << 20
 )
 
@@ -35,13 +36,32 @@ const (
 type trimmer struct {
 	due    time.Time // zero: nothing scheduled
 	last   time.Time
-	sample [1]metrics.Sample
+	sample [3]metrics.Sample
 }
 
 func newTrimmer() *trimmer {
 	t := &trimmer{}
-	t.sample[0].Name = "/memory/classes/heap/free:bytes"
+	t.sample[0].Name = "/memory/classes/heap/free:bytes"    // free, not returned
+	t.sample[1].Name = "/memory/classes/heap/objects:bytes" // live and dead objects
+	t.sample[2].Name = "/gc/heap/live:bytes"                // live at the last collection
 	return t
+}
+
+// reclaimable estimates what a collection and a return would give back: the free
+// pages, and the objects that died since the last collection (what a compaction
+// round just released is mostly that).
+func (t *trimmer) reclaimable() uint64 {
+	metrics.Read(t.sample[:])
+	for _, s := range t.sample {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+	}
+	free, objects, live := t.sample[0].Value.Uint64(), t.sample[1].Value.Uint64(), t.sample[2].Value.Uint64()
+	if objects > live {
+		free += objects - live
+	}
+	return free
 }
 
 // compacted records that connections were just compacted.
@@ -61,8 +81,7 @@ func (t *trimmer) tick(now time.Time) bool {
 		return false
 	}
 	t.due = time.Time{}
-	metrics.Read(t.sample[:])
-	if t.sample[0].Value.Kind() != metrics.KindUint64 || t.sample[0].Value.Uint64() < trimMinFree {
+	if t.reclaimable() < trimMinFree {
 		return false
 	}
 	t.last = now

@@ -58,3 +58,21 @@ func TestTrimmerSkipsWhenLittleIsFree(t *testing.T) {
 		t.Fatal("trimmed with almost nothing free")
 	}
 }
+
+// TestTrimmerCountsGarbage: what compaction releases is garbage until the next
+// collection, not free pages; the trimmer must count it.
+func TestTrimmerCountsGarbage(t *testing.T) {
+	debug.FreeOSMemory()
+	old := debug.SetGCPercent(-1)
+	defer debug.SetGCPercent(old)
+	for range 64 {
+		trimSink = append(trimSink, make([]byte, 1<<20))
+	}
+	trimSink = nil // 64 MiB dead, not collected
+	tr := newTrimmer()
+	t0 := time.Unix(1_000_000, 0)
+	tr.compacted(t0)
+	if !tr.tick(t0.Add(trimDelay)) {
+		t.Fatalf("no trim with 64 MiB of garbage (reclaimable estimate %d B)", tr.reclaimable())
+	}
+}

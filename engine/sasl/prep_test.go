@@ -43,12 +43,12 @@ func TestPreparePassword(t *testing.T) {
 		ok       bool
 	}{
 		{"pencil", "pencil", true},
-		{"Pencil", "Pencil", true},             // never case-mapped
-		{"a\u00a0b", "a b", true},              // non-ASCII space to SPACE
-		{"e\u0301", "\u00e9", true},            // NFC
-		{"ﬁ", "ﬁ", true},                       // no compatibility mapping
-		{"", "", false},                        // empty
-		{"tab\t", "", false},                   // control
+		{"Pencil", "Pencil", true},                      // never case-mapped
+		{"a\u00a0b", "a b", true},                       // non-ASCII space to SPACE
+		{"e\u0301", "\u00e9", true},                     // NFC
+		{"ﬁ", "ﬁ", true},                                // no compatibility mapping
+		{"", "", false},                                 // empty
+		{"tab\t", "", false},                            // control
 		{strings.Repeat("p", maxPassword+1), "", false}, // too long
 	} {
 		got, err := PreparePassword(tc.in)
