@@ -160,9 +160,14 @@ bench() {
   local label=$1; shift
   log "run $label"
   mkdir -p "$OUT/series"
-  "$BIN/hermod-bench" run --label "$label" --json "$RESULTS" --timeout 40m --progress=false \
-    --csv "$OUT/series/$label-$(date -u +%H%M%S).csv" "$@" 2>>"$OUT/bench.log" | tee -a "$OUT/bench.txt"
+  # A failed run is logged and counted, not fatal: the other runs still measure.
+  if ! "$BIN/hermod-bench" run --label "$label" --json "$RESULTS" --timeout 40m --progress=false \
+    --csv "$OUT/series/$label-$(date -u +%H%M%S).csv" "$@" 2>>"$OUT/bench.log" | tee -a "$OUT/bench.txt"; then
+    log "run $label FAILED (see $OUT/bench.log)"
+    FAILED_RUNS=$((FAILED_RUNS + 1))
+  fi
 }
+FAILED_RUNS=0
 
 # median_of LABEL FIELD (a jq path into one result line)
 median_of() {
@@ -402,7 +407,7 @@ issue4_scenarios() {
     prov=true   # the first run subscribes; the rosters stay for the next ones
     for rep in $(seq 1 "$REPS"); do
       bench "$name-presence" "${common[@]}" --scenario presence --n "$PRES_USERS" --roster "$ROSTER" \
-        --msg-rate "$PRES_RATE" --duration "$WINDOW" --provision="$prov" --provision-timeout 30m
+        --msg-rate "$PRES_RATE" --duration "$WINDOW" --provision="$prov" --provision-timeout "${PROVISION_TIMEOUT:-30m}"
       prov=false
     done
   fi
