@@ -271,6 +271,7 @@ func (c *conn) handleTraffic(data []byte) {
 	}
 	if len(data) > 0 {
 		c.lis.meter.BytesIn(len(data))
+		c.srv.reads.Add(1)
 		if c.idle.Load() != idleActive {
 			c.idle.Store(idleActive)
 		}

@@ -86,8 +86,11 @@ type Server struct {
 	replaceOnConflict bool
 	maxAuthFailures   int
 	shuttingDown      atomic.Bool
-	engine            gnet.Engine
-	booted            chan struct{}
+	// reads counts the reads that brought client bytes, for the trimmer's idea of
+	// how busy the server is.
+	reads  atomic.Int64
+	engine gnet.Engine
+	booted chan struct{}
 }
 
 // Options are what Run needs besides the configuration.
@@ -366,6 +369,7 @@ func (s *Server) sweep(done <-chan struct{}) {
 				}
 				return true
 			})
+			trim.observe(now, s.reads.Load(), s.conns.Size())
 			if trim.tick(now) {
 				s.log.Debug("returned free memory to the OS after compacting idle connections")
 			}

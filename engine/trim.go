@@ -34,9 +34,14 @@ const (
 // trimmer decides when the sweeper returns memory. It belongs to the sweeper
 // goroutine.
 type trimmer struct {
-	due    time.Time // zero: nothing scheduled
-	last   time.Time
-	sample [3]metrics.Sample
+	due  time.Time // zero: nothing scheduled
+	last time.Time
+	// busy is set while clients read more than quietReadsPer connections; the
+	// reads counter and its time at the last observation.
+	busy      bool
+	reads     int64
+	readsTime time.Time
+	sample    [3]metrics.Sample
 }
 
 func newTrimmer() *trimmer {
@@ -64,6 +69,27 @@ func (t *trimmer) reclaimable() uint64 {
 	return free
 }
 
+// quietReadsPer: a server whose clients send fewer reads per second than one per
+// quietReadsPer connections (plus quietReadsMin) is quiet enough to trim. A busy one
+// is left to the runtime: a forced collection takes CPU from the loops and a full
+// return makes the next allocations fault their pages in again, both latency under
+// load, while the runtime's own collections and scavenger keep a busy heap in check.
+const (
+	quietReadsPer = 50
+	quietReadsMin = 10
+)
+
+// observe records the reads counter and the number of connections, once per sweep.
+func (t *trimmer) observe(now time.Time, reads int64, conns int) {
+	if !t.readsTime.IsZero() {
+		if secs := now.Sub(t.readsTime).Seconds(); secs > 0 {
+			rate := float64(reads-t.reads) / secs
+			t.busy = rate >= float64(conns)/quietReadsPer+quietReadsMin
+		}
+	}
+	t.reads, t.readsTime = reads, now
+}
+
 // compacted records that connections were just compacted.
 func (t *trimmer) compacted(now time.Time) {
 	if t.due.IsZero() {
@@ -81,6 +107,9 @@ func (t *trimmer) tick(now time.Time) bool {
 		return false
 	}
 	t.due = time.Time{}
+	if t.busy {
+		return false
+	}
 	if t.reclaimable() < trimMinFree {
 		return false
 	}

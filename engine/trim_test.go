@@ -76,3 +76,31 @@ func TestTrimmerCountsGarbage(t *testing.T) {
 		t.Fatalf("no trim with 64 MiB of garbage (reclaimable estimate %d B)", tr.reclaimable())
 	}
 }
+
+// TestTrimmerLeavesBusyServersAlone: with clients reading faster than one per
+// quietReadsPer connections, no trim.
+func TestTrimmerLeavesBusyServersAlone(t *testing.T) {
+	tr := newTrimmer()
+	t0 := time.Unix(1_000_000, 0)
+	for range 64 {
+		trimSink = append(trimSink, make([]byte, 1<<20))
+	}
+	trimSink = nil
+	// 2,000 connections reading 500 times a second.
+	tr.observe(t0, 0, 2000)
+	tr.observe(t0.Add(time.Second), 500, 2000)
+	tr.compacted(t0)
+	if tr.tick(t0.Add(trimDelay)) {
+		t.Fatal("trimmed a busy server")
+	}
+	// Quiet again: 2,000 idle connections, a few keepalives.
+	tr.observe(t0.Add(3*time.Second), 520, 2000)
+	tr.compacted(t0.Add(3 * time.Second))
+	for range 64 {
+		trimSink = append(trimSink, make([]byte, 1<<20))
+	}
+	trimSink = nil
+	if !tr.tick(t0.Add(3*time.Second + trimDelay)) {
+		t.Fatal("no trim once quiet")
+	}
+}
