@@ -5,9 +5,11 @@
 // # What lives here
 //
 // Only contracts. Engines live in sub-packages: backends/embedded (bbolt, zero set-up),
-// backends/memory (for unit tests of other packages) and, later, MySQL and Redis. The
-// conformance suite in backends/backendtest runs against each of them, so the behaviour
-// written in the doc comments below is tested, not hoped for.
+// backends/memory (tests and throw-away servers), backends/mysql (MariaDB) and
+// backends/redis (the session registry); backends/compose serves each kind of data from
+// the engine the configuration names, and backends/transfer moves everything between
+// two stores. The conformance suites in backends/backendtest run against each of them,
+// so the behaviour written in the doc comments below is tested, not hoped for.
 //
 // # What must not live here
 //
