@@ -81,10 +81,9 @@ type Options struct {
 
 // Module answers service discovery for one host.
 type Module struct {
-	opts     Options
-	host     *engine.Host
-	accounts backends.Accounts
-	rosters  backends.Rosters // nil: accounts are visible to their users only
+	opts    Options
+	host    *engine.Host
+	rosters backends.Rosters // nil: accounts are visible to their users only
 
 	hostInfo  func() []byte // the host's disco#info <query/>, built on first use
 	hostItems []byte        // the host's disco#items <query/>
@@ -118,7 +117,7 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 // Start registers the handlers. The host's features are read at the first request,
 // when every module has started and registered its own.
 func (m *Module) Start(h *engine.Host) error {
-	m.host, m.accounts = h, h.Store()
+	m.host = h
 	m.rosters, _ = h.Store().(backends.Rosters)
 	m.hostInfo = sync.OnceValue(m.buildHostInfo)
 	h.AddFeature(NSInfo)

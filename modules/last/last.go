@@ -47,12 +47,11 @@ type Options struct{}
 
 // Module serves last activity for one host.
 type Module struct {
-	host     *engine.Host
-	store    backends.LastActivity
-	accounts backends.Accounts
-	rosters  backends.Rosters // nil: only the user may ask
-	started  time.Time
-	now      func() time.Time // replaced by tests
+	host    *engine.Host
+	store   backends.LastActivity
+	rosters backends.Rosters // nil: only the user may ask
+	started time.Time
+	now     func() time.Time // replaced by tests
 
 	// status holds the status text of the last unavailable presence of the sessions
 	// that sent one with a status, until they close or become available again. Only
@@ -75,7 +74,7 @@ func (m *Module) Start(h *engine.Host) error {
 	if !ok {
 		return fmt.Errorf("%s: the storage backend %T does not store last activity (backends.LastActivity)", Name, h.Store())
 	}
-	m.host, m.store, m.accounts = h, st, h.Store()
+	m.host, m.store = h, st
 	m.rosters, _ = h.Store().(backends.Rosters)
 	if m.rosters == nil {
 		h.Log().Warn(Name + ": the storage backend keeps no rosters: only users themselves can read their last activity")

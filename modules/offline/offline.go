@@ -81,12 +81,11 @@ type Options struct {
 
 // Module stores and delivers the offline messages of one host.
 type Module struct {
-	opts     Options
-	full     stanza.StanzaCondition
-	host     *engine.Host
-	store    backends.Offline
-	accounts backends.Accounts
-	now      func() time.Time // replaced by tests
+	opts  Options
+	full  stanza.StanzaCondition
+	host  *engine.Host
+	store backends.Offline
+	now   func() time.Time // replaced by tests
 
 	mu           sync.Mutex
 	idle         sync.Cond // signalled when flushing becomes false
@@ -124,7 +123,7 @@ func (m *Module) Start(h *engine.Host) error {
 	if !ok {
 		return fmt.Errorf("%s: the storage backend %T does not store offline messages (backends.Offline)", Name, h.Store())
 	}
-	m.host, m.store, m.accounts = h, st, h.Store()
+	m.host, m.store = h, st
 	h.AddFeature(FeatureMsgOffline)
 	h.OnUndeliverable(engine.PriorityDefault, m.onUndeliverable)
 	h.OnUserSend(engine.PriorityLast, m.onSend)
