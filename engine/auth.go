@@ -330,30 +330,36 @@ func (s *Server) anonymousUser(domain string) string {
 // the mysql table, the http service's user_exists, the external program's isuser. A
 // jwt-only host cannot tell and says false. An ANONYMOUS user exists while its
 // session is bound. An error means a method could not answer and none said yes.
-// Modules that today look accounts up in the store (offline storage, last activity)
-// should ask this instead, so that users of the other methods are known too. Safe
+// Modules ask this (or CheckUser), never the store, so that users of the other methods
+// are known too. Safe
 // from any goroutine; it blocks on the methods, so never call it on an event loop.
 func (h *Host) UserExists(ctx context.Context, user string) (bool, error) {
-	m := h.srv.authMethods[h.domain]
+	return h.srv.userExists(ctx, h.domain, user)
+}
+
+// userExists is UserExists for any host the server serves (false for other domains).
+func (s *Server) userExists(ctx context.Context, domain, user string) (bool, error) {
+	m := s.authMethods[domain]
 	if m == nil {
 		return false, nil
 	}
 	if m.Anonymous != nil && m.Anonymous.Is(user) {
-		return len(h.srv.sessions.Lookup(user+"@"+h.domain)) > 0, nil
+		return len(s.sessions.Lookup(user+"@"+domain)) > 0, nil
 	}
 	return m.Chain.UserExists(ctx, user)
 }
 
-// CheckUser is UserExists as an error: nil when user is an account of the host, an
-// error wrapping backends.ErrNotFound when no method knows it, the methods' error when
+// CheckUser is UserExists as an error, for an account of any host this server serves
+// (a contact on a sibling host, too): nil when user@domain exists, an error wrapping
+// backends.ErrNotFound when no method of its host knows it, the methods' error when
 // none could answer. Safe from any goroutine; it blocks, so never on an event loop.
-func (h *Host) CheckUser(ctx context.Context, user string) error {
-	ok, err := h.UserExists(ctx, user)
+func (h *Host) CheckUser(ctx context.Context, domain, user string) error {
+	ok, err := h.srv.userExists(ctx, domain, user)
 	switch {
 	case err != nil:
-		return fmt.Errorf("engine: does %s@%s exist: %w", user, h.domain, err)
+		return fmt.Errorf("engine: does %s@%s exist: %w", user, domain, err)
 	case !ok:
-		return fmt.Errorf("engine: %s@%s: %w", user, h.domain, backends.ErrNotFound)
+		return fmt.Errorf("engine: %s@%s: %w", user, domain, backends.ErrNotFound)
 	}
 	return nil
 }

@@ -185,7 +185,7 @@ func (m *Module) visible(iq *engine.IQ) bool {
 	ctx := m.host.Context()
 	owner := iq.To.Bare()
 	domain, user := owner.Domainpart(), owner.Localpart()
-	if err := m.host.CheckUser(ctx, user); err != nil {
+	if err := m.host.CheckUser(ctx, domain, user); err != nil {
 		m.fail(iq, "read account", err)
 		return false
 	}

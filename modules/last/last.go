@@ -143,7 +143,7 @@ func (m *Module) onClosed(ctx context.Context, s *engine.Session) {
 	domain, user := bare.Domainpart(), bare.Localpart()
 	// The sessions of a removed account close after its data was dropped: do not
 	// leave a record behind.
-	if err := m.host.CheckUser(ctx, user); err != nil {
+	if err := m.host.CheckUser(ctx, domain, user); err != nil {
 		if !errors.Is(err, backends.ErrNotFound) {
 			m.host.Log().Error("read account", "user", bare.String(), "err", err)
 		}
@@ -174,7 +174,7 @@ func (m *Module) handle(iq *engine.IQ) {
 func (m *Module) account(iq *engine.IQ) {
 	ctx := m.host.Context()
 	domain, user := iq.To.Domainpart(), iq.To.Localpart()
-	if err := m.host.CheckUser(ctx, user); err != nil {
+	if err := m.host.CheckUser(ctx, domain, user); err != nil {
 		m.fail(iq, "read account", err, stanza.ServiceUnavailable)
 		return
 	}

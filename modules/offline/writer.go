@@ -82,7 +82,7 @@ func (m *Module) write(batch []pendingMessage) {
 		a := account{p.domain, p.user}
 		ok, seen := exists[a]
 		if !seen {
-			err := m.host.CheckUser(ctx, p.user)
+			err := m.host.CheckUser(ctx, p.domain, p.user)
 			if err != nil && !errors.Is(err, backends.ErrNotFound) {
 				m.host.Log().Error("offline: read account", "user", p.user+"@"+p.domain, "err", err)
 				m.bounce(p.raw, engine.StorageFailure(err))

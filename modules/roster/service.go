@@ -48,7 +48,6 @@ const maxQueued = 256
 type Service struct {
 	h     *engine.Host
 	store backends.Rosters
-	accts backends.Accounts // to check that a contact exists; nil if the store has none
 
 	// Set by mod_roster's Start, before any session exists.
 	versioning  bool
@@ -87,7 +86,6 @@ func Shared(h *engine.Host) (*Service, error) {
 	s := &Service{
 		h:        h,
 		store:    st,
-		accts:    h.Store(),
 		seed:     maphash.MakeSeed(),
 		accounts: map[string]*account{},
 		queues:   map[string]*queue{},

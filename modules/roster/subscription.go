@@ -124,7 +124,7 @@ func (s *Service) outbound(ctx context.Context, user, contact jid.JID, k Kind, o
 	if k == Subscribe {
 		// 3.1.3: a request for an account that does not exist is answered
 		// "unsubscribed" on its behalf.
-		if _, err := s.accts.Account(ctx, contact.Domainpart(), contact.Localpart()); errors.Is(err, backends.ErrNotFound) {
+		if err := s.h.CheckUser(ctx, contact.Domainpart(), contact.Localpart()); errors.Is(err, backends.ErrNotFound) {
 			return s.inbound(ctx, user, contact, Unsubscribed, presenceStanza(contact, user, "unsubscribed"))
 		} else if err != nil {
 			return fmt.Errorf("check that the contact exists: %w", err)

@@ -58,10 +58,7 @@ type Options struct {
 type Module struct {
 	opts  Options
 	host  *engine.Host
-	store interface {
-		backends.VCards
-		backends.Accounts
-	}
+	store backends.VCards
 }
 
 // New is the module's engine.ModuleFactory.
@@ -83,10 +80,7 @@ func (m *Module) Start(h *engine.Host) error {
 		return fmt.Errorf("%s: the storage backend %T does not store vCards (backends.VCards)", Name, h.Store())
 	}
 	m.host = h
-	m.store = struct {
-		backends.VCards
-		backends.Accounts
-	}{vc, h.Store()}
+	m.store = vc
 	h.AddFeature(NS)
 	h.AddAccountFeature(NS)
 	h.HandleIQ(NS, m.handle)
@@ -137,7 +131,7 @@ func (m *Module) get(iq *engine.IQ, own bool) {
 	if !own {
 		// A vCard left behind by a removed account must not be served; the removal
 		// hook deletes it, but only if the account was removed through the server.
-		if _, err := m.store.Account(ctx, domain, user); errors.Is(err, backends.ErrNotFound) {
+		if err := m.host.CheckUser(ctx, domain, user); errors.Is(err, backends.ErrNotFound) {
 			iq.Error(stanza.StanzaError{Condition: stanza.ServiceUnavailable})
 			return
 		} else if err != nil {
