@@ -2,8 +2,8 @@
 # Issue 6 figures: logins per backend (embedded vs MariaDB) and per auth method, MariaDB
 # store micro-benchmarks (pipeline vs none). Run on a quiet machine.
 set -u
-OUT=/tmp/me/b6; mkdir -p $OUT
-cd /work/main
+OUT=${OUT:-/tmp/hermod-issue6}; mkdir -p $OUT
+cd "$(dirname "$0")/../../.."
 go build -o $OUT/hermod ./cmd/hermod && go build -o $OUT/hb ./bench/cmd/hermod-bench || exit 1
 mysql -uroot -e 'DROP DATABASE IF EXISTS hermod_bench6; CREATE DATABASE hermod_bench6'
 for be in embedded mysql; do
