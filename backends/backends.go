@@ -109,6 +109,15 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// MemoryReleaser is implemented by stores that hold resident memory they can give
+// back while the server is quiet: the embedded store's memory-mapped file pages, which
+// every read leaves in the process's resident set although they are page cache the
+// kernel already holds. ReleaseMemory must not change what the store holds; it may
+// block briefly and must not be called on an event loop.
+type MemoryReleaser interface {
+	ReleaseMemory() error
+}
+
 // Store is everything Hermod stores. It grows an interface per kind of data (rosters,
 // offline messages, vCards, ...) as the modules that need them arrive.
 type Store interface {

@@ -210,8 +210,10 @@ func (c *conn) saslFailure(cond sasl.Condition, text string) {
 	if cond == sasl.Aborted {
 		return
 	}
-	c.stream.failures++
-	if c.stream.failures >= c.srv.maxAuthFailures {
+	if c.stream.failures < 255 {
+		c.stream.failures++
+	}
+	if int(c.stream.failures) >= c.srv.maxAuthFailures {
 		c.streamError(stanza.StreamError{Condition: stanza.StreamPolicyViolation, Text: "too many failed authentication attempts"})
 	}
 }
@@ -261,11 +263,11 @@ func (c *conn) bind(raw []byte, h *stanza.Header, resEl *stanza.Element) {
 		return
 	}
 	s.jid = full
-	s.bare = full.Bare().String()
-	result, old := c.srv.sessions.Bind(s.bare, c, c.srv.replaceOnConflict)
+	s.user = full.Localpart() // the same name, without holding SASL's copy
+	result, old := c.srv.sessions.Bind(full.Bare().String(), c, c.srv.replaceOnConflict)
 	switch result {
 	case router.Refused:
-		s.jid, s.bare = jid.JID{}, ""
+		s.jid = jid.JID{}
 		c.replyError(raw, h, stanza.Conflict)
 		return
 	case router.Replaced:
@@ -291,7 +293,7 @@ func (c *conn) bind(raw []byte, h *stanza.Header, resEl *stanza.Element) {
 	// client hears of its binding, and its next stanza is read, once they are done.
 	reply := stanza.AppendIQResult(nil, h, b)
 	c.busy = true
-	host, sess, ctx := c.host, &c.sess, c.srv.ctx
+	host, sess, ctx := c.host, c.session(), c.srv.ctx
 	if !c.srv.workers.submit(func() {
 		runSessionHooks(ctx, host.opened, sess)
 		c.post(func() {

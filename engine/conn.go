@@ -19,22 +19,23 @@ type conn struct {
 	srv *Server
 	gc  gnet.Conn
 	lis *listener
-	// sess is the module-facing view of this connection's session; host is the
-	// served host the stream names (nil before the stream header).
-	sess Session
+	// host is the served host the stream names (nil before the stream header).
 	host *Host
 
+	// sc is nil while parked: an idle bound stream whose scanner was in the state of
+	// one of the listener's checkpoints (parkedAt-1) gave it up (see park).
 	sc *xmlscan.Scanner
 	// in holds input the scanner has not finished with: a partial token or stanza, or
 	// whole stanzas held while an asynchronous step is in flight. nil when empty, so an
 	// idle connection holds no input buffer.
 	in []byte
 
-	tls      *tlsconn.Conn
-	tlsState uint8 // tlsNone, tlsHandshake, tlsReady
+	tls *tlsconn.Conn
 
 	stream stream
 
+	tlsState uint8 // tlsNone, tlsHandshake, tlsReady
+	parkedAt uint8 // 0, or 1 + the index in lis.checkpoints of the parked scanner's state
 	// busy is set while an asynchronous step (SASL, a storage lookup the stream must
 	// wait for) is in flight: input is held, not scanned, until it completes.
 	busy    bool
@@ -44,7 +45,12 @@ type conn struct {
 	resumeSoon bool
 	// corked gathers writes in wq while input is handled (see write).
 	corked bool
-	wq     *bytebufferpool.ByteBuffer
+	// The mailbox's flags, guarded by mu (in the same word as the loop's flags:
+	// distinct bytes, so no race, and one word less per connection).
+	wakePending bool
+	dead        bool
+
+	wq *bytebufferpool.ByteBuffer
 
 	// pres is the session's availability and priority (packPresence), published for
 	// routers on other loops.
@@ -62,11 +68,9 @@ type conn struct {
 	deadline atomic.Int64
 
 	// The mailbox: written from any goroutine, drained on the loop.
-	mu          sync.Mutex
-	outq        *bytebufferpool.ByteBuffer
-	tasks       []func()
-	wakePending bool
-	dead        bool
+	mu    sync.Mutex
+	outq  *bytebufferpool.ByteBuffer
+	tasks []func()
 }
 
 const (
@@ -81,12 +85,37 @@ func (c *conn) compact() {
 	if c.closing || c.busy {
 		return
 	}
-	if len(c.in) == 0 {
+	if len(c.in) == 0 && c.sc != nil && !c.park() {
 		c.sc.Compact()
 	}
 	if c.tlsState == tlsReady {
 		c.tls.Compact()
 	}
+}
+
+// park drops the scanner of a quiet bound stream when a listener checkpoint holds
+// its state: the commonest idle connection then holds no scanner at all, and
+// scanner() restores one when input arrives. It reports whether it parked. On the
+// loop, with no input held.
+func (c *conn) park() bool {
+	if c.stream.state != stBound {
+		return false // negotiation reads the header's attributes through the scanner
+	}
+	for i, cp := range c.lis.checkpoints {
+		if cp.Matches(c.sc) {
+			c.sc, c.parkedAt = nil, uint8(i+1)
+			return true
+		}
+	}
+	return false
+}
+
+// scanner returns the connection's scanner, restoring a parked one. On the loop.
+func (c *conn) scanner() *xmlscan.Scanner {
+	if c.sc == nil {
+		c.sc, c.parkedAt = c.lis.checkpoints[c.parkedAt-1].Restore(), 0
+	}
+	return c.sc
 }
 
 // maxInlineSteps bounds the SASL steps one read may run on the loop (see onTraffic).
@@ -329,6 +358,7 @@ func (c *conn) feed(data []byte) {
 		c.keep(buf)
 		return
 	}
+	c.scanner() // a parked scanner comes back before it is needed
 	drop, next := c.scan(buf)
 	if c.closing {
 		// The stream is over: nothing more will be scanned.

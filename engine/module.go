@@ -257,7 +257,7 @@ func (h *Host) Sessions(bare string) []*Session {
 	}
 	out := make([]*Session, len(cs))
 	for i, c := range cs {
-		out[i] = &c.sess
+		out[i] = c.session()
 	}
 	return out
 }
@@ -280,13 +280,13 @@ func (h *Host) Route(raw []byte) error {
 	bare := to.Bare().String()
 	if r := to.Resourcepart(); r != "" {
 		if c, ok := h.srv.sessions.LookupResource(bare, r); ok {
-			c.sess.Send(raw)
+			c.session().Send(raw)
 		}
 		return nil
 	}
 	for _, c := range h.srv.sessions.Lookup(bare) {
 		if avail, _ := c.presenceOf(); avail || hd.Kind != stanza.Presence {
-			c.sess.Send(raw)
+			c.session().Send(raw)
 		}
 	}
 	return nil

@@ -38,7 +38,7 @@ func (c *conn) onClientStanza(raw []byte) {
 	c.srv.metrics.StanzaIn(metricKind(h.Kind))
 	s := &c.stream
 	// RFC 6120 8.1.2.1: the server stamps 'from'; a client may only name itself.
-	if h.From != nil && string(h.From) != s.jid.String() && string(h.From) != s.bare {
+	if h.From != nil && string(h.From) != s.jid.String() && string(h.From) != s.bare() {
 		c.streamError(stanza.StreamError{Condition: stanza.StreamInvalidFrom})
 		return
 	}
@@ -268,7 +268,7 @@ func (c *conn) onOwnPresence(raw []byte, h *stanza.Header) {
 	} else {
 		c.lastPres.Store(nil)
 	}
-	for _, other := range c.srv.sessions.Lookup(s.bare) {
+	for _, other := range c.srv.sessions.Lookup(s.bare()) {
 		if avail, _ := other.presenceOf(); avail || other == c || wasAvailable {
 			c.sendTo(other, bb.B)
 		}
@@ -295,7 +295,7 @@ func (c *conn) broadcastGone() {
 	b = append(b, "<presence from='"...)
 	b = stanza.EscapeAttr(b, s.jid.String())
 	b = append(b, "' type='unavailable'/>"...)
-	for _, other := range c.srv.sessions.Lookup(s.bare) {
+	for _, other := range c.srv.sessions.Lookup(s.bare()) {
 		if avail, _ := other.presenceOf(); avail && other != c {
 			c.sendTo(other, b)
 		}

@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[
 
 	m := metrics.New(metrics.Options{})
 	go monitorBackends(ctx, pingable(store.Engines(), store.Parts().Sessions), healthEvery, m, log)
-	srv, err := New(cfg, log, Options{Store: store.Backend(), Metrics: m, Modules: modules})
+	srv, err := New(cfg, log, Options{Store: store.Backend(), Engines: store.Engines(), Metrics: m, Modules: modules})
 	if err != nil {
 		return err
 	}

@@ -33,10 +33,13 @@ import (
 
 // listener is one configured client listener.
 type listener struct {
-	addr             string // host:port as configured
-	port             int
-	tls              tlsMode
-	limits           xmlscan.Limits
+	addr   string // host:port as configured
+	port   int
+	tls    tlsMode
+	limits xmlscan.Limits
+	// checkpoints are the scanner states of the usual client stream headers, which
+	// an idle connection's scanner may be parked in (conn.park).
+	checkpoints      []*xmlscan.Checkpoint
 	handshakeTimeout time.Duration
 	authTimeout      time.Duration
 	idleTimeout      time.Duration
@@ -69,6 +72,7 @@ type Server struct {
 	auth          map[string]*sasl.Authenticator
 	authMethods   map[string]*authmethods.Set // closed when Serve returns
 	store         backends.Store
+	releasers     []backends.MemoryReleaser // trimmed with the heap (trim.go)
 	sessions      *router.Table[*conn]
 	workers       *workers
 	certs         *certStore
@@ -102,6 +106,9 @@ type Options struct {
 	// Modules are the module constructors by configured name ("mod_roster"); a module
 	// the configuration enables must be here.
 	Modules map[string]ModuleFactory
+	// Engines are the storage engines behind Store (engine/stores), for the
+	// maintenance the server does on them; none means Store alone.
+	Engines []backends.Store
 }
 
 // New prepares a server from a validated configuration without starting it.
@@ -119,6 +126,7 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
 		metrics:           opts.Metrics,
 		booted:            make(chan struct{}),
 		factories:         opts.Modules,
+		releasers:         memoryReleasers(opts.Store, opts.Engines),
 	}
 	s.readBufs.New = func() any { return new(readBuf) }
 	s.stanzas.New = func() any { return new(Stanza) }
@@ -182,7 +190,7 @@ func newListener(l config.C2S, lim config.Limits) *listener {
 	case config.TLSNone:
 		mode = tlsOff
 	}
-	return &listener{
+	lis := &listener{
 		addr: net.JoinHostPort(l.Address, strconv.Itoa(l.Port)),
 		port: l.Port,
 		tls:  mode,
@@ -197,6 +205,20 @@ func newListener(l config.C2S, lim config.Limits) *listener {
 		idleTimeout:      l.IdleTimeout.D,
 		maxConns:         l.MaxConnections,
 	}
+	// The client stream headers whose scanner state idle connections may share
+	// (conn.park): the two namespace declarations every client makes, in either
+	// order; attributes such as to, version and xml:lang leave no state behind.
+	for _, h := range []string{
+		`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
+		`<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client'>`,
+	} {
+		// Constant, well-formed headers: an error means the configured limits
+		// cannot hold them, and then nothing is parked.
+		if cp, err := xmlscan.NewCheckpoint(lis.limits, []byte(h)); err == nil {
+			lis.checkpoints = append(lis.checkpoints, cp)
+		}
+	}
+	return lis
 }
 
 // newAuthenticator builds the SASL policy of one domain over its configured
@@ -371,6 +393,11 @@ func (s *Server) sweep(done <-chan struct{}) {
 			})
 			trim.observe(now, s.reads.Load(), s.conns.Size())
 			if trim.tick(now) {
+				for _, r := range s.releasers {
+					if err := r.ReleaseMemory(); err != nil {
+						s.log.Warn("releasing the store's memory", "err", err)
+					}
+				}
 				s.log.Debug("returned free memory to the OS after compacting idle connections")
 			}
 		}
@@ -402,7 +429,6 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	l.conns.Add(1)
 	c := &conn{srv: s, gc: gc, lis: l, sc: xmlscan.New(l.limits)}
-	c.sess.c = c
 	gc.SetContext(c)
 	s.conns.Store(c, struct{}{})
 	l.meter.ConnOpened()
@@ -453,11 +479,11 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 			// resources it went away would be false.
 			c.broadcastGone()
 		}
-		s.sessions.Unbind(c.stream.bare, c)
+		s.sessions.Unbind(c.stream.bare(), c)
 		s.metrics.SessionClosed()
 		c.stream.bound = false
 		if h := c.host; h != nil && len(h.closed) > 0 {
-			sess := &c.sess
+			sess := c.session()
 			if !s.workers.submit(func() { runSessionHooks(s.ctx, h.closed, sess) }) {
 				h.log.Warn("session-closed hooks dropped: worker queue full", "jid", c.stream.jid.String())
 			}

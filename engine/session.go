@@ -10,32 +10,33 @@ import (
 	"github.com/hermod-im/hermod/stanza/jid"
 )
 
-// Session is a bound resource as modules see it. Its methods are safe from any
-// goroutine.
-type Session struct {
-	c *conn
-}
+// Session is a bound resource as modules see it: the connection itself under a type
+// that shows modules only these methods (a conversion, not an object per session).
+// Its methods are safe from any goroutine.
+type Session conn
+
+func (c *conn) session() *Session { return (*Session)(c) }
 
 // JID returns the session's full JID.
-func (s *Session) JID() jid.JID { return s.c.stream.jid }
+func (s *Session) JID() jid.JID { return (*conn)(s).stream.jid }
 
 // Available reports whether the session has sent available presence, and its priority.
-func (s *Session) Available() (bool, int8) { return s.c.presenceOf() }
+func (s *Session) Available() (bool, int8) { return (*conn)(s).presenceOf() }
 
 // LastPresence returns the session's latest available presence as broadcast ('from'
 // stamped), or nil while unavailable. The slice must not be modified.
 func (s *Session) LastPresence() []byte {
-	if p := s.c.lastPres.Load(); p != nil {
+	if p := (*conn)(s).lastPres.Load(); p != nil {
 		return *p
 	}
 	return nil
 }
 
 // Send queues raw stanza bytes for the client, copying them.
-func (s *Session) Send(raw []byte) { s.c.deliver(raw) }
+func (s *Session) Send(raw []byte) { (*conn)(s).deliver(raw) }
 
 // Host returns the host the session belongs to.
-func (s *Session) Host() *Host { return s.c.host }
+func (s *Session) Host() *Host { return (*conn)(s).host }
 
 // IQHandler answers an iq get or set. It runs on a worker and may block; it must call
 // Result or Error exactly once before returning (the engine answers
@@ -134,7 +135,7 @@ func (c *conn) dispatchIQ(h *stanza.Header, el *stanza.Element, payload *stanza.
 		RemoteAddr: c.gc.RemoteAddr(),
 	}
 	if c.stream.bound {
-		iq.Session = &c.sess
+		iq.Session = c.session()
 	}
 	if h.Lang != nil {
 		iq.Lang = string(h.Lang)
@@ -204,7 +205,7 @@ func (c *conn) runUserSend(raw []byte, h *stanza.Header, to jid.JID) bool {
 	if host == nil || len(host.userSend) == 0 {
 		return false
 	}
-	return c.runHooks(host.userSend, host, raw, h, to, &c.sess)
+	return c.runHooks(host.userSend, host, raw, h, to, c.session())
 }
 
 // runDeliver runs the recipient host's deliver hooks for raw (already stamped) bound
@@ -215,7 +216,7 @@ func (c *conn) runDeliver(raw []byte, h *stanza.Header, target *conn) bool {
 		return false
 	}
 	// The header is parsed again from the stamped bytes, so that it describes Raw.
-	return c.runHooks(host.deliver, host, raw, nil, jid.JID{}, &target.sess)
+	return c.runHooks(host.deliver, host, raw, nil, jid.JID{}, target.session())
 }
 
 // runUndeliverable offers a message no resource can take to the hooks (offline

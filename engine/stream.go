@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
+	"github.com/valyala/bytebufferpool"
+
 	"github.com/hermod-im/hermod/engine/sasl"
 	"github.com/hermod-im/hermod/stanza"
 	"github.com/hermod-im/hermod/stanza/jid"
@@ -25,25 +27,29 @@ const (
 // been negotiated and who the client is. It belongs to the connection's loop.
 type stream struct {
 	state      streamState
-	headerSent bool // our stream header has been written for the current stream
-	secured    bool // TLS is established
-	domain     string
-	id         string
-	lang       string
+	headerSent bool  // our stream header has been written for the current stream
+	secured    bool  // TLS is established
+	failures   uint8 // failed SASL attempts, saturating
+	bound      bool
+	replaced   bool // a newer session took the resource (RFC 6120 7.7.2.2)
+	available  bool
+	priority   int8
+	// The flags come first and together: an idle server holds one stream per
+	// connection, and padding between scattered flags costs a size class.
+
+	domain string
+	lang   string
 
 	// SASL
-	auth     *saslExchange
-	failures int
-	user     string // authenticated localpart
+	auth *saslExchange
+	user string // authenticated localpart
 
-	// After binding. jid is the full JID; bare is its bare form (a substring of it).
-	jid       jid.JID
-	bare      string
-	bound     bool
-	replaced  bool // a newer session took the resource (RFC 6120 7.7.2.2)
-	available bool
-	priority  int8
+	// After binding: the full JID (bare() is a substring of it).
+	jid jid.JID
 }
+
+// bare returns the bound bare JID; it does not allocate.
+func (s *stream) bare() string { return s.jid.Bare().String() }
 
 type streamState uint8
 
@@ -124,10 +130,19 @@ func (c *conn) onHeader(tok xmlscan.Token) {
 		c.streamError(stanza.StreamError{Condition: stanza.StreamHostUnknown})
 		return
 	}
-	s.domain = domain
 	c.host = c.srv.hostAPI[domain]
+	if c.host != nil {
+		domain = c.host.domain // one string for every stream of the host
+	}
+	s.domain = domain
 	if lang, ok := c.sc.AttrValue(nsXML, "lang"); ok && len(lang) > 0 && len(lang) < 36 {
-		s.lang = string(lang)
+		switch {
+		case string(lang) == s.lang: // a restarted stream: keep the string
+		case string(lang) == "en":
+			s.lang = "en" // the usual case, without a copy per stream
+		default:
+			s.lang = string(lang)
+		}
 	} else if s.lang == "" {
 		s.lang = "en"
 	}
@@ -173,24 +188,26 @@ func defaultNamespace(sc *xmlscan.Scanner) (string, bool) {
 // writeHeader sends our stream header for the current stream.
 func (c *conn) writeHeader() {
 	s := &c.stream
-	s.id = newID()
-	b := make([]byte, 0, 256)
-	b = append(b, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"...)
-	b = append(b, s.id...)
+	bb := bytebufferpool.Get()
+	defer bytebufferpool.Put(bb)
+	b := append(bb.B, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"...)
+	b = appendID(b) // nothing refers to it later: it is not kept
 	b = append(b, "' from='"...)
 	b = stanza.EscapeAttr(b, s.domain)
 	b = append(b, "' version='1.0' xml:lang='"...)
 	b = stanza.EscapeAttr(b, s.lang)
 	b = append(b, "'>"...)
 	c.write(b)
+	bb.B = b
 	s.headerSent = true
 }
 
 // writeFeatures offers what the client may negotiate next (RFC 6120 4.3.2).
 func (c *conn) writeFeatures() {
 	s := &c.stream
-	b := make([]byte, 0, 512)
-	b = append(b, "<stream:features>"...)
+	bb := bytebufferpool.Get()
+	defer bytebufferpool.Put(bb)
+	b := append(bb.B, "<stream:features>"...)
 	switch {
 	case s.user != "":
 		b = append(b, "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"...)
@@ -218,6 +235,7 @@ func (c *conn) writeFeatures() {
 	}
 	b = append(b, "</stream:features>"...)
 	c.write(b)
+	bb.B = b
 }
 
 // onStanza handles one complete depth-1 element.
@@ -331,6 +349,13 @@ func newID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// appendID appends what newID returns, without allocating it.
+func appendID(b []byte) []byte {
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	return hex.AppendEncode(b, r[:])
 }
 
 // unescape decodes entity and character references in a raw attribute value.

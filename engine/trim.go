@@ -3,7 +3,10 @@ package engine
 import (
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"time"
+
+	"github.com/hermod-im/hermod/backends"
 )
 
 // Returning memory to the operating system after connections go quiet.
@@ -23,13 +26,33 @@ const (
 	// collection that frees what they released.
 	trimDelay = 2 * time.Second
 	// trimInterval bounds the cost under steady load, where some connection goes
-	// quiet in every round: one forced collection per interval at most.
-	trimInterval = 10 * time.Second
-	// trimMinFree is the reclaimable heap (free pages not yet returned, and objects
-	// dead since the last collection) below which a trim is not worth a forced
-	// collection.
-	trimMinFree = 8 << 20
+	// quiet in every round: one forced collection per interval at most. It is one
+	// compaction round (five sweeps), so that a login ramp whose connections go
+	// quiet over two rounds is trimmed after each, not left half-trimmed.
+	trimInterval = 5 * time.Second
+	// A trim is worth a forced collection when the reclaimable heap (free pages not
+	// yet returned, and objects dead since the last collection) is at least
+	// trimMinFree and a trimLiveShare-th of the live heap: the collection's cost
+	// grows with the live heap, and the last compaction round of a ramp may release
+	// only a few MiB, which a fixed threshold of that size would leave resident.
+	trimMinFree   = 1 << 20
+	trimLiveShare = 16
 )
+
+// memoryReleasers returns the engines that can give memory back (the embedded
+// store's mapped pages), each once.
+func memoryReleasers(store backends.Store, engines []backends.Store) []backends.MemoryReleaser {
+	if len(engines) == 0 {
+		engines = []backends.Store{store}
+	}
+	var rs []backends.MemoryReleaser
+	for _, e := range engines {
+		if r, ok := e.(backends.MemoryReleaser); ok && !slices.Contains(rs, r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
 
 // trimmer decides when the sweeper returns memory. It belongs to the sweeper
 // goroutine.
@@ -67,6 +90,12 @@ func (t *trimmer) reclaimable() uint64 {
 		free += objects - live
 	}
 	return free
+}
+
+// worthIt reports whether a collection and return would give back enough.
+func (t *trimmer) worthIt() bool {
+	free := t.reclaimable()
+	return free >= trimMinFree && free >= t.sample[2].Value.Uint64()/trimLiveShare
 }
 
 // quietReadsPer: a server whose clients send fewer reads per second than one per
@@ -110,7 +139,7 @@ func (t *trimmer) tick(now time.Time) bool {
 	if t.busy {
 		return false
 	}
-	if t.reclaimable() < trimMinFree {
+	if !t.worthIt() {
 		return false
 	}
 	t.last = now

@@ -252,6 +252,15 @@ type tokenState struct {
 // newTokenState returns token state with room for a few attributes.
 func newTokenState() *tokenState { return &tokenState{attrs: make([]attrRec, 0, 8)} }
 
+// reset empties token state for reuse by another token stream, keeping its buffers.
+func (ts *tokenState) reset() {
+	*ts = tokenState{
+		attrs: ts.attrs[:0],
+		tag:   ts.tag[:0],
+		top:   stanzaTop{attrs: ts.top.attrs[:0], tag: ts.top.tag[:0]},
+	}
+}
+
 // wake gives a compacted scanner its token state back.
 func (s *Scanner) wake() {
 	if s.tokenState == nil {

@@ -37,8 +37,11 @@ type Server struct {
 	Required string // STARTTLS-required listener
 	Direct   string // direct TLS listener
 	Plain    string // listener without TLS
-	stopped  bool
-	stop     func()
+	// Srv is the running server, for tests that reach inside it (package engine's
+	// export_test.go).
+	Srv     *engine.Server
+	stopped bool
+	stop    func()
 }
 
 // Option adjusts the server before it starts.
@@ -126,6 +129,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("engine.New: %v", err)
 	}
+	ts.Srv = srv
 	if st.srv != nil {
 		*st.srv = srv
 	}
@@ -207,14 +211,20 @@ func (ts *Server) AddUser(user, password string) {
 // returns the connection ready for stanzas, with what was read so far discarded.
 func (ts *Server) Login(t testing.TB, user, password, resource string) *Raw {
 	t.Helper()
+	return ts.LoginWith(t, user, password, resource, StreamOpen)
+}
+
+// LoginWith is Login with the given stream header (sent for both streams).
+func (ts *Server) LoginWith(t testing.TB, user, password, resource, header string) *Raw {
+	t.Helper()
 	rc := DialRaw(t, ts.Plain)
-	rc.Send(StreamOpen)
+	rc.Send(header)
 	rc.ReadUntil("</stream:features>")
 	cred := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
 	rc.Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + cred + "</auth>")
 	rc.ReadUntil("<success")
 	rc.Buf.Reset()
-	rc.Send(StreamOpen)
+	rc.Send(header)
 	rc.ReadUntil("</stream:features>")
 	rc.Send("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + resource + "</resource></bind></iq>")
 	rc.ReadUntil("</iq>")

@@ -28,6 +28,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/valyala/bytebufferpool"
 
@@ -49,6 +50,9 @@ type Options struct{}
 type Module struct {
 	h   *engine.Host
 	svc *roster.Service
+	// scratch keeps probeScratch values between logins: one is about 900 bytes, and
+	// a login storm would otherwise leave that much garbage per login.
+	scratch sync.Pool
 }
 
 // New is the module's engine.ModuleFactory.
@@ -128,13 +132,15 @@ func (m *Module) onUserSend(st *engine.Stanza) engine.HookResult {
 func (m *Module) broadcast(from jid.JID, sess *engine.Session, raw []byte, h *stanza.Header) {
 	bare := from.Bare()
 	snap := m.svc.Snapshot(bare.String())
-	bb := bytebufferpool.Get()
-	defer bytebufferpool.Put(bb)
-	fromBytes := []byte(from.String())
-	check := engine.Stanza{Header: h}
+	if snap.Len() == 0 {
+		return
+	}
+	sc := m.scratchFor(from)
+	defer m.release(sc)
+	sc.check = engine.Stanza{Header: h}
 	snap.Each(func(contact string, sub backends.Subscription) bool {
 		if sub.HasFrom() {
-			m.send(bb, &check, raw, from, fromBytes, sess, contact)
+			m.send(sc.bb, &sc.check, raw, from, sc.to, sess, contact)
 		}
 		return true
 	})
@@ -159,8 +165,8 @@ func (m *Module) send(bb *bytebufferpool.ByteBuffer, check *engine.Stanza, raw [
 // probe for local contacts at once, from their own rosters. Event loop.
 func (m *Module) probe(sess *engine.Session) {
 	bare := sess.JID().Bare().String()
-	sc := newProbeScratch(sess)
-	defer sc.release()
+	sc := m.newProbeScratch(sess)
+	defer m.release(sc)
 	m.svc.Snapshot(bare).Each(func(contact string, sub backends.Subscription) bool {
 		if sub.HasTo() {
 			m.presenceOf(sc, sess, contact, bare)
@@ -171,8 +177,8 @@ func (m *Module) probe(sess *engine.Session) {
 
 // answerProbe answers a probe a client sent to contact.
 func (m *Module) answerProbe(sess *engine.Session, contact jid.JID) {
-	sc := newProbeScratch(sess)
-	defer sc.release()
+	sc := m.newProbeScratch(sess)
+	defer m.release(sc)
 	m.presenceOf(sc, sess, contact.String(), sess.JID().Bare().String())
 }
 
@@ -186,13 +192,31 @@ type probeScratch struct {
 	bb       *bytebufferpool.ByteBuffer
 }
 
-func newProbeScratch(sess *engine.Session) *probeScratch {
-	sc := &probeScratch{to: []byte(sess.JID().String()), bb: bytebufferpool.Get()}
-	sc.check.Header = &sc.h
+func (m *Module) newProbeScratch(sess *engine.Session) *probeScratch {
+	sc := m.scratchFor(sess.JID())
+	sc.check = engine.Stanza{Header: &sc.h}
 	return sc
 }
 
-func (sc *probeScratch) release() { bytebufferpool.Put(sc.bb) }
+// scratchFor returns pooled scratch whose to holds j (for broadcast, the sender).
+func (m *Module) scratchFor(j jid.JID) *probeScratch {
+	sc, _ := m.scratch.Get().(*probeScratch)
+	if sc == nil {
+		sc = &probeScratch{}
+	}
+	sc.to = append(sc.to[:0], j.String()...)
+	sc.bb = bytebufferpool.Get()
+	return sc
+}
+
+func (m *Module) release(sc *probeScratch) {
+	bytebufferpool.Put(sc.bb)
+	sc.bb = nil
+	clear(sc.sessions) // the pool must not keep sessions or stanzas alive
+	sc.sessions = sc.sessions[:0]
+	sc.check = engine.Stanza{}
+	m.scratch.Put(sc)
+}
 
 // presenceOf sends sess the last presence of contact's available resources if
 // contact's roster gives user (sess's bare JID) a subscription (4.3.2); an offline

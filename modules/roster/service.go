@@ -63,6 +63,10 @@ type Service struct {
 
 	pushID atomic.Uint64
 
+	// empty is the snapshot of every never-used roster (no items, version 0), shared:
+	// most idle users of a large deployment have one, and snapshots are immutable.
+	empty *Snapshot
+
 	// replaced is told of sessions found stale at a bind (see sessionOpened); set by
 	// mod_presence's Start.
 	replaced func(ctx context.Context, old *SessionState)
@@ -89,6 +93,7 @@ func Shared(h *engine.Host) (*Service, error) {
 		seed:     maphash.MakeSeed(),
 		accounts: map[string]*account{},
 		queues:   map[string]*queue{},
+		empty:    newSnapshot(nil, 0),
 	}
 	h.On(serviceEvent, engine.PriorityFirst, func(ev engine.Event) engine.HookResult {
 		if r, ok := ev.Data.(*serviceRequest); ok {
@@ -204,6 +209,10 @@ func (s *Service) sessionOpened(ctx context.Context, sess *engine.Session) {
 		// Presence then sees an empty roster until the next session; the roster get
 		// reports the error to the client.
 		s.h.Log().Error("roster: load at login", "jid", key, "err", err)
+		return
+	}
+	if len(items) == 0 && ver == 0 {
+		a.snap.Store(s.empty)
 		return
 	}
 	a.snap.Store(newSnapshot(items, ver))
