@@ -237,3 +237,28 @@ type Rosters interface {
 	// removed). Deleting an absent roster is not an error.
 	DeleteRoster(ctx context.Context, domain, user string) error
 }
+
+// RosterEntry is one roster item with its roster's owner: the unit of bulk roster
+// writes.
+type RosterEntry struct {
+	// Domain and User name the roster's owner, as in the methods of Rosters.
+	Domain, User string
+	// Item is the item to create or replace.
+	Item RosterItem
+}
+
+// RosterBulkWriter is implemented by roster stores that can write many items in one
+// durable batch (the embedded store): the provisioning path of `hermod roster import`,
+// which falls back to one PutRosterItem per item on a store without it. It is not
+// part of Rosters: the server never needs it.
+//
+// The calling rules of Rosters apply.
+type RosterBulkWriter interface {
+	// PutRosterItems creates or replaces the items of entries, which may belong to any
+	// number of rosters, and leaves every roster as PutRosterItem called for each entry
+	// in order would: when two entries name the same item the later wins, and every
+	// roster written gets a version above every version it had (pending requests are
+	// not touched). Either every entry is written or none is; an invalid entry fails
+	// the whole call with ErrInvalid.
+	PutRosterItems(ctx context.Context, entries []RosterEntry) error
+}

@@ -43,6 +43,17 @@
 #     SHA-256 keys not at all (internal_hashed is SCRAM-SHA-1 only): it keeps the
 #     script's internal_plain and derives SCRAM keys at each login.
 # Hermod uses the same kind of certificate as the peers (RSA 2048, self-signed).
+#
+# Idle sessions with rosters (issue 4): IDLE_ROSTER=R ROSTER_IMPORT=1 gives each of the
+# N_BIG idle users R mutual contacts (subscription both, the presence scenario's ring:
+# user i's contacts are i±1..i±R/2 modulo N_BIG), provisioned straight into each
+# server's storage before its idle runs, whose labels get a -rosterR suffix. The
+# rosters come from `hermod-bench rosters`: Hermod imports its CSV with `hermod roster
+# import` (server stopped); ejabberd's `import_piefxis` of its XEP-0227 file creates
+# the N_BIG accounts (password "password", stored plain as registration does) with
+# their rosters; Prosody gets roster files in its data directory. Each import is timed
+# in run.log. IDLE_ROSTER=0 (the default) is the roster-less run. N_BIG and N_MID (the
+# idle sizes, 19000 and 10000) may be set in the environment for a smaller run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,13 +72,13 @@ while [ $# -gt 0 ]; do
     --reps19k) REPS19K=$2; shift 2;;
     --quick) QUICK=1; shift;;
     --scenarios) SCENARIOS=$2; shift 2;;
-    -h|--help) sed -n '2,44p' "$0"; exit 0;;
+    -h|--help) sed -n '2,56p' "$0"; exit 0;;
     *) echo "unknown option: $1" >&2; exit 2;;
   esac
 done
 
 # Sizes. --quick is a smoke test of the script itself, not a measurement.
-N_BIG=19000 N_MID=10000 LOGIN_USERS=500 MSG_USERS=2000
+N_BIG=${N_BIG:-19000} N_MID=${N_MID:-10000} LOGIN_USERS=500 MSG_USERS=2000
 SETTLE=15s WINDOW=10s
 PRES_USERS=${PRES_USERS:-1000} ROSTER=${ROSTER:-100} PRES_RATE=${PRES_RATE:-200}
 MUC_USERS=1000 ROOM_SIZE=10 MUC_RATE=200 WEB_USERS=200 WEB_RATE=500 STEP=5s
@@ -76,6 +87,19 @@ if [ "$QUICK" = 1 ]; then
   PRES_USERS=100 ROSTER=10 MUC_USERS=50 WEB_USERS=20 WEB_RATE=100 STEP=2s
 fi
 has() { [[ ",$SCENARIOS," == *",$1,"* ]]; }
+ROSTER_IMPORT=${ROSTER_IMPORT:-0} IDLE_ROSTER=${IDLE_ROSTER:-0}
+if [ "$IDLE_ROSTER" != 0 ]; then
+  if [ "$ROSTER_IMPORT" != 1 ]; then
+    echo "IDLE_ROSTER=$IDLE_ROSTER needs ROSTER_IMPORT=1: over XMPP, $N_BIG rosters take far too long" >&2; exit 2
+  fi
+  if [ $((IDLE_ROSTER % 2)) != 0 ] || [ "$IDLE_ROSTER" -ge "$N_BIG" ]; then
+    echo "IDLE_ROSTER=$IDLE_ROSTER: an even number below N_BIG=$N_BIG" >&2; exit 2
+  fi
+fi
+# roster_import: whether the idle users get rosters imported into the servers' storage.
+roster_import() { [ "$ROSTER_IMPORT" = 1 ] && [ "$IDLE_ROSTER" -gt 0 ] && has idle; }
+IDLE_SUFFIX=""
+roster_import && IDLE_SUFFIX=-roster$IDLE_ROSTER
 N_ACCOUNTS=$N_BIG
 # Without the idle scenario no run needs the 19,000 accounts: provision what the others use.
 has idle || N_ACCOUNTS=$(( MSG_USERS > PRES_USERS ? MSG_USERS : PRES_USERS ))
@@ -204,6 +228,11 @@ CFG
     for i in $(seq 1 "$LOGIN_USERS"); do echo "login$i@localhost,password"; done
   } > "$H/users.csv"
   "$BIN/hermod" user import "$H/users.csv" --config "$H/hermod.toml" | tail -1
+  if roster_import; then
+    log "hermod: importing $N_BIG rosters of $IDLE_ROSTER contacts (server stopped)"
+    "$BIN/hermod-bench" rosters --n "$N_BIG" --roster "$IDLE_ROSTER" --format hermod --out "$H/rosters.csv"
+    log "hermod: $("$BIN/hermod" roster import "$H/rosters.csv" --config "$H/hermod.toml" 2>/dev/null)"
+  fi
   HERMOD_SERVE=("$BIN/hermod" serve --config "$H/hermod.toml")
   hermod_start || { log "hermod did not start"; tail -5 "$H/serve.log" >&2; return 1; }
   hermod_stop
@@ -285,8 +314,29 @@ PY
   ej_stop
   ej_format plain
   ej_start
-  ej_register 1 "$N_ACCOUNTS" user
+  if roster_import; then
+    ej_import_rosters
+  else
+    ej_register 1 "$N_ACCOUNTS" user
+  fi
   ej_stop
+}
+
+# ej_import_rosters: the N_BIG session accounts and their rosters in one import_piefxis
+# (XEP-0227), which stops at an account that exists: it replaces ej_register for them.
+# --no-timeout: ejabberdctl gives up on a command after 60 s, the import goes on.
+ej_import_rosters() {
+  local t0 t1 items=$((N_BIG * IDLE_ROSTER)) size
+  log "ejabberd: import_piefxis of $N_BIG accounts with $IDLE_ROSTER contacts each"
+  "$BIN/hermod-bench" rosters --n "$N_BIG" --roster "$IDLE_ROSTER" --format piefxis --out "$E/rosters.xml"
+  chmod 644 "$E/rosters.xml"
+  t0=$(date +%s.%N)
+  "$E/ejabberdctl" --no-timeout import_piefxis "$E/rosters.xml"
+  t1=$(date +%s.%N)
+  size=$("$E/ejabberdctl" mnesia_table_info roster | sed -n 's/^ *{size,\([0-9]*\)}.*/\1/p')
+  log "ejabberd: imported $N_BIG accounts and $items roster items in $(awk -v a="$t0" -v b="$t1" -v n="$items" \
+    'BEGIN { printf "%.1f s (%.0f items/s)", b - a, n / (b - a) }'); the roster table holds ${size:-?} items"
+  [ "${size:-0}" -ge "$items" ] || { log "ejabberd: roster import incomplete"; return 1; }
 }
 
 # ---------------------------------------------------------------- Prosody
@@ -318,25 +368,18 @@ open(p, "w").write(s)
 PY
   "$PEERS/bulk-accounts.sh" prosody "$P" "$N_ACCOUNTS" user >/dev/null
   "$PEERS/bulk-accounts.sh" prosody "$P" "$LOGIN_USERS" login >/dev/null
+  if roster_import; then
+    log "prosody: writing $N_BIG rosters of $IDLE_ROSTER contacts into its storage"
+    "$BIN/hermod-bench" rosters --n "$N_BIG" --roster "$IDLE_ROSTER" --format prosody --out "$P/data"
+    [ "$(id -u)" = 0 ] && chown -R prosody:prosody "$P/data"
+  fi
   if [ "${SEED_ROSTERS:-0}" = 1 ] && has presence; then
     # Prosody did not complete the rosters provisioned over XMPP (9 of 10,100 items in 5
     # minutes): write the presence users' rosters into its storage files instead, the
     # same mutual ring the harness builds (i±1..i±ROSTER/2), subscription both.
+    roster_import && log "prosody: SEED_ROSTERS replaces the idle rosters of user1..user$PRES_USERS"
     log "prosody: seeding $PRES_USERS rosters of $ROSTER mutual contacts in its storage"
-    python3 - "$P/data/localhost/roster" "$PRES_USERS" "$ROSTER" <<'PY'
-import os, sys
-d, n, r = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-os.makedirs(d, exist_ok=True)
-for i in range(1, n + 1):
-    contacts = set()
-    for k in range(1, r // 2 + 1):
-        for j in (i + k, i - k):
-            contacts.add((j - 1) % n + 1)
-    contacts.discard(i)
-    items = "".join('\t["user%d@localhost"] = {\n\t\t["subscription"] = "both";\n\t\t["groups"] = {};\n\t};\n' % j for j in sorted(contacts))
-    with open(os.path.join(d, "user%d.dat" % i), "w") as f:
-        f.write('return {\n\t[false] = {\n\t\t["version"] = 1;\n\t};\n' + items + '};\n')
-PY
+    "$BIN/hermod-bench" rosters --n "$PRES_USERS" --roster "$ROSTER" --format prosody --out "$P/data"
     [ "$(id -u)" = 0 ] && chown -R prosody:prosody "$P/data"
   fi
 }
@@ -352,10 +395,10 @@ run_server() {
     for rep in $(seq 1 "$REPS"); do
       $start
       if [ "$rep" -le "$REPS19K" ]; then
-        bench "$name-idle-$tls" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario idle \
+        bench "$name-idle-$tls$IDLE_SUFFIX" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario idle \
           --n "$N_BIG" --checkpoints "$N_MID" --shards 2 --rate 5000 --settle "$SETTLE" "${tlsflag[@]}" "$@"
       else
-        bench "$name-idle-$tls" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario idle \
+        bench "$name-idle-$tls$IDLE_SUFFIX" --server "127.0.0.1:$port" --server-pid "$(server_pid "$name")" --scenario idle \
           --n "$N_MID" --shards 1 --rate 5000 --settle "$SETTLE" "${tlsflag[@]}" "$@"
       fi
       $stop

@@ -34,6 +34,7 @@ func (s *suite) runRosters(t *testing.T) {
 		{"CancelledContext", s.testRosterCancelled},
 		{"Close", s.testRosterClose},
 		{"Persistence", s.testRosterPersistence},
+		{"BulkPut", s.testRosterBulk},
 	}
 	t.Run("Rosters", func(t *testing.T) {
 		t.Parallel()

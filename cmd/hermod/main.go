@@ -8,6 +8,7 @@
 //	hermod user passwd JID PASSWORD
 //	hermod user list DOMAIN
 //	hermod user import FILE.csv       (FILE "-" is standard input)
+//	hermod roster import FILE.csv     (rows owner_jid,contact_jid,subscription[,name[,groups]])
 //	hermod db migrate [--config FILE]
 //	hermod db export [--config FILE] --out FILE
 //	hermod db import [--config FILE] FILE
@@ -15,14 +16,16 @@
 // The user commands go through a running server's admin API with --admin ADDR, and
 // otherwise open the embedded store in --data DIR directly, or else the stores the
 // configuration's [backends] names (by default the embedded store in ./hermod-data),
-// which for the embedded store only works while no server has it open.
+// which for the embedded store only works while no server has it open. roster import
+// opens the stores the same ways (not --admin): it is for provisioning a stopped server.
 //
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 //
 // This package only wires things together: the command functions parse arguments,
 // load configuration and call the packages that do the work (engine, engine/config,
-// engine/admin, engine/admin/accounts, backends/embedded). They take their standard
-// streams as arguments and never call os.Exit, so tests run them in-process.
+// engine/admin, engine/admin/accounts, engine/admin/rosters, backends/embedded). They
+// take their standard streams as arguments and never call os.Exit, so tests run them
+// in-process.
 package main
 
 import (
@@ -78,12 +81,16 @@ const usageText = `usage:
   hermod user passwd JID PASSWORD
   hermod user list DOMAIN
   hermod user import FILE.csv         FILE "-" reads standard input
+  hermod roster import FILE.csv       rows owner_jid,contact_jid,subscription[,name[,g1;g2]]
+                                      (subscription none, to, from or both); FILE "-" reads
+                                      standard input; [--batch N] items per write
   hermod db migrate [--config FILE]   apply the MySQL schema migrations
   hermod db export [--config FILE] --out FILE [--private-ns NS,...]
   hermod db import [--config FILE] FILE [--workers N] [--batch N]
 user commands take --admin ADDR (a running server's admin listener), --data DIR
 (open that embedded store directly) or --config FILE (open the stores its
-[backends] names). db commands open the stores [backends] names; export and
+[backends] names). roster import takes --data DIR or --config FILE and needs the
+server stopped. db commands open the stores [backends] names; export and
 import need the server stopped.
 `
 
@@ -101,6 +108,8 @@ func run(ctx context.Context, args []string, io stdio) int {
 		err = checkConfigCommand(args, io)
 	case "user":
 		err = userCommand(ctx, args, io)
+	case "roster":
+		err = rosterCommand(ctx, args, io)
 	case "db":
 		err = dbCommand(ctx, args, io)
 	case "help", "-h", "--help":

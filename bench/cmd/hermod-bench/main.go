@@ -8,6 +8,9 @@
 //	hermod-bench summarize FILE  medians per --label of the --json results, as
 //	                             Markdown tables
 //	hermod-bench plot FILE.csv   redraw the charts (PNG) of a run from its CSV
+//	hermod-bench rosters [flags] write the presence scenario's ring rosters in
+//	                             Hermod's, ejabberd's (XEP-0227) or Prosody's bulk
+//	                             format (rosters.go)
 //
 // Scenarios (--scenario):
 //
@@ -70,6 +73,8 @@ const usage = `usage:
   hermod-bench shard [flags]    one shard process (started by run)
   hermod-bench summarize FILE...  medians per label of --json results, as Markdown
   hermod-bench plot FILE.csv...   redraw a run's charts (PNG, beside the CSV)
+  hermod-bench rosters --n N --roster R --format hermod|piefxis|prosody --out PATH
+                                  write ring rosters for a server's bulk import
 `
 
 func run(ctx context.Context, args []string) int {
@@ -94,6 +99,9 @@ func run(ctx context.Context, args []string) int {
 			}
 		}
 		return 0
+	}
+	if cmd == "rosters" {
+		return rostersCommand(args, os.Stdout, os.Stderr)
 	}
 	if cmd == "summarize" {
 		if err := summarize(args, os.Stdout); err != nil {
