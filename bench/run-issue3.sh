@@ -54,6 +54,10 @@
 # their rosters; Prosody gets roster files in its data directory. Each import is timed
 # in run.log. IDLE_ROSTER=0 (the default) is the roster-less run. N_BIG and N_MID (the
 # idle sizes, 19000 and 10000) may be set in the environment for a smaller run.
+# SETTLE (default 30s) is how long the idle sessions stay quiet before the sample: the
+# server compacts a connection after 5-10 s without traffic and trims its heap 2 s
+# later, so 30 s measures idle sessions, not ones still settling. IDLE_TLS (default
+# plain,starttls) chooses the idle runs' transports.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,7 +83,7 @@ done
 
 # Sizes. --quick is a smoke test of the script itself, not a measurement.
 N_BIG=${N_BIG:-19000} N_MID=${N_MID:-10000} LOGIN_USERS=500 MSG_USERS=2000
-SETTLE=15s WINDOW=10s
+SETTLE=${SETTLE:-30s} WINDOW=10s IDLE_TLS=${IDLE_TLS:-plain,starttls}
 PRES_USERS=${PRES_USERS:-1000} ROSTER=${ROSTER:-100} PRES_RATE=${PRES_RATE:-200}
 MUC_USERS=1000 ROOM_SIZE=10 MUC_RATE=200 WEB_USERS=200 WEB_RATE=500 STEP=5s
 if [ "$QUICK" = 1 ]; then
@@ -389,7 +393,7 @@ PY
 run_server() {
   local name=$1 port=$2 start=$3 stop=$4; shift 4
   local pidfile tls tlsflag rep half maxrate
-  has idle && for tls in plain starttls; do
+  has idle && for tls in ${IDLE_TLS//,/ }; do
     tlsflag=()
     [ "$tls" = starttls ] && tlsflag=(--starttls)
     for rep in $(seq 1 "$REPS"); do
