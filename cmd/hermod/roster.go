@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -82,7 +81,7 @@ func rosterCommand(ctx context.Context, args []string, io stdio) error {
 		o.Hosts = cfg.General.Hosts // no configuration: any domain
 	}
 	start := time.Now()
-	o.Progress = rosterProgress(io.err, start)
+	o.Progress = progressPrinter(io.err, start, "roster items")
 	res, err := rosters.Import(ctx, in, o) // a file as is: Import reads it twice
 	if err != nil {
 		return err
@@ -95,19 +94,4 @@ func rosterCommand(ctx context.Context, args []string, io stdio) error {
 	fmt.Fprintf(io.out, "imported %d roster items of %d rosters in %v (%.0f items/s, %s)\n",
 		res.Items, res.Rosters, d.Round(time.Millisecond), float64(res.Items)/d.Seconds(), how)
 	return nil
-}
-
-// rosterProgress reports a long import on w every few seconds.
-func rosterProgress(w io.Writer, start time.Time) func(done, total int) {
-	last := start
-	return func(done, total int) {
-		now := time.Now()
-		if done < total && now.Sub(last) < 3*time.Second {
-			return
-		}
-		last = now
-		rate := float64(done) / now.Sub(start).Seconds()
-		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
-		fmt.Fprintf(w, "imported %d/%d roster items (%.0f/s, %v left)\n", done, total, rate, eta.Round(time.Second))
-	}
 }

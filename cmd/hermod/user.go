@@ -86,7 +86,7 @@ func userCommand(ctx context.Context, args []string, io stdio) error {
 		if *cfgPath == "" {
 			o.Hosts = nil // no configuration: any domain
 		}
-		o.Progress = progressPrinter(io.err, time.Now())
+		o.Progress = progressPrinter(io.err, time.Now(), "accounts")
 		users, err = accounts.New(o)
 		if err != nil {
 			return err
@@ -193,8 +193,9 @@ func importFile(ctx context.Context, users admin.Users, name string, io stdio) e
 	return nil
 }
 
-// progressPrinter reports a long import on w every few seconds.
-func progressPrinter(w io.Writer, start time.Time) func(done, total int) {
+// progressPrinter reports a long import of what (accounts, roster items) on w every
+// few seconds.
+func progressPrinter(w io.Writer, start time.Time, what string) func(done, total int) {
 	last := start
 	return func(done, total int) {
 		now := time.Now()
@@ -204,6 +205,6 @@ func progressPrinter(w io.Writer, start time.Time) func(done, total int) {
 		last = now
 		rate := float64(done) / now.Sub(start).Seconds()
 		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
-		fmt.Fprintf(w, "imported %d/%d accounts (%.0f/s, %v left)\n", done, total, rate, eta.Round(time.Second))
+		fmt.Fprintf(w, "imported %d/%d %s (%.0f/s, %v left)\n", done, total, what, rate, eta.Round(time.Second))
 	}
 }

@@ -96,5 +96,28 @@ func (e *ImportError) Error() string {
 	return b.String()
 }
 
+// RowErrors collects the first MaxRowErrors problems of an imported document.
+type RowErrors struct {
+	rows []RowError
+	more int
+}
+
+// Add records the problem of line.
+func (r *RowErrors) Add(line int, format string, args ...any) {
+	if len(r.rows) >= MaxRowErrors {
+		r.more++
+		return
+	}
+	r.rows = append(r.rows, RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Err returns the ImportError of the problems recorded, or nil for none.
+func (r *RowErrors) Err() error {
+	if len(r.rows) == 0 {
+		return nil
+	}
+	return &ImportError{Rows: r.rows, More: r.more}
+}
+
 // Unwrap classifies an import rejection as invalid input.
 func (e *ImportError) Unwrap() error { return ErrInvalid }

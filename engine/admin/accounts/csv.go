@@ -53,34 +53,13 @@ type row struct {
 	creds    backends.Credentials // precomputed form
 }
 
-// rowErrors collects the first admin.MaxRowErrors problems of a document.
-type rowErrors struct {
-	rows []admin.RowError
-	more int
-}
-
-func (r *rowErrors) add(line int, format string, args ...any) {
-	if len(r.rows) >= admin.MaxRowErrors {
-		r.more++
-		return
-	}
-	r.rows = append(r.rows, admin.RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
-}
-
-func (r *rowErrors) err() error {
-	if len(r.rows) == 0 {
-		return nil
-	}
-	return &admin.ImportError{Rows: r.rows, More: r.more}
-}
-
 // parseCSV reads and validates a whole import document. It returns the rows, or an
 // *admin.ImportError listing what is wrong (and then no row is to be written).
 func (m *Manager) parseCSV(in io.Reader) ([]row, error) {
 	cr := csv.NewReader(in)
 	cr.FieldsPerRecord = -1 // counted here, for a clearer message
 	cr.ReuseRecord = true
-	var bad rowErrors
+	var bad admin.RowErrors
 	cols := []int{colPassword}
 	var rows []row
 	seen := map[string]int{}
@@ -93,12 +72,12 @@ func (m *Manager) parseCSV(in io.Reader) ([]row, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				bad.add(pe.Line, "%v", pe.Err)
+				bad.Add(pe.Line, "%v", pe.Err)
 			} else {
 				return nil, fmt.Errorf("accounts: read import: %w", err)
 			}
 			// The reader cannot be trusted to resynchronise after a quoting error.
-			return nil, bad.err()
+			return nil, bad.Err()
 		}
 		line, _ := cr.FieldPos(0)
 		if first {
@@ -106,36 +85,36 @@ func (m *Manager) parseCSV(in io.Reader) ([]row, error) {
 			if strings.EqualFold(strings.TrimSpace(rec[0]), "jid") {
 				c, err := parseHeader(rec)
 				if err != nil {
-					bad.add(line, "%v", err)
-					return nil, bad.err()
+					bad.Add(line, "%v", err)
+					return nil, bad.Err()
 				}
 				cols = c
 				continue
 			}
 		}
 		if len(rec) != len(cols)+1 {
-			bad.add(line, "%d fields, want %d (jid and %s)", len(rec), len(cols)+1, describe(cols))
+			bad.Add(line, "%d fields, want %d (jid and %s)", len(rec), len(cols)+1, describe(cols))
 			continue
 		}
 		r, err := m.parseRow(line, rec, cols)
 		if err != nil {
-			bad.add(line, "%v", err)
+			bad.Add(line, "%v", err)
 			continue
 		}
 		key := r.user + "@" + r.domain
 		if prev, dup := seen[key]; dup {
-			bad.add(line, "%s is already on line %d", key, prev)
+			bad.Add(line, "%s is already on line %d", key, prev)
 			continue
 		}
 		seen[key] = line
 		rows = append(rows, r)
 	}
-	if err := bad.err(); err != nil {
+	if err := bad.Err(); err != nil {
 		return nil, err
 	}
 	if len(rows) == 0 {
-		bad.add(1, "no accounts in the document")
-		return nil, bad.err()
+		bad.Add(1, "no accounts in the document")
+		return nil, bad.Err()
 	}
 	return rows, nil
 }

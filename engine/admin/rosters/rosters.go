@@ -117,11 +117,11 @@ func Import(ctx context.Context, in io.Reader, o Options) (Result, error) {
 	// First pass: check everything, count items and owners.
 	type owner struct{ domain, user string }
 	owners := map[owner]struct{}{}
-	var bad rowErrors
+	var bad admin.RowErrors
 	total := 0
 	err = p.each(doc, func(line int, e backends.RosterEntry, err error) error {
 		if err != nil {
-			bad.add(line, "%v", err)
+			bad.Add(line, "%v", err)
 			return nil
 		}
 		total++
@@ -131,11 +131,11 @@ func Import(ctx context.Context, in io.Reader, o Options) (Result, error) {
 		return nil
 	})
 	if err == nil {
-		err = bad.err()
+		err = bad.Err()
 	}
 	if err == nil && total == 0 {
-		bad.add(1, "no roster items in the document")
-		err = bad.err()
+		bad.Add(1, "no roster items in the document")
+		err = bad.Err()
 	}
 	if err != nil {
 		return Result{}, err
@@ -224,27 +224,6 @@ func hostSet(hosts []string) map[string]bool {
 		m[h] = true
 	}
 	return m
-}
-
-// rowErrors collects the first admin.MaxRowErrors problems of a document.
-type rowErrors struct {
-	rows []admin.RowError
-	more int
-}
-
-func (r *rowErrors) add(line int, format string, args ...any) {
-	if len(r.rows) >= admin.MaxRowErrors {
-		r.more++
-		return
-	}
-	r.rows = append(r.rows, admin.RowError{Line: line, Msg: fmt.Sprintf(format, args...)})
-}
-
-func (r *rowErrors) err() error {
-	if len(r.rows) == 0 {
-		return nil
-	}
-	return &admin.ImportError{Rows: r.rows, More: r.more}
 }
 
 // writer writes batches to a store, in bulk when it can.
