@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
@@ -59,6 +60,10 @@ func memoryReleasers(store backends.Store, engines []backends.Store) []backends.
 type trimmer struct {
 	due  time.Time // zero: nothing scheduled
 	last time.Time
+	// pending counts the connections compacted since the last trim. What they
+	// released is garbage the runtime's metrics cannot see before a collection: the
+	// objects were live at the last one and still count as objects until the next.
+	pending int
 	// busy is set while clients read more than quietReadsPer connections; the
 	// reads counter and its time at the last observation.
 	busy      bool
@@ -92,10 +97,18 @@ func (t *trimmer) reclaimable() uint64 {
 	return free
 }
 
+// compactReleases is a lower bound of what compacting a bound plaintext connection
+// releases (a parked scanner alone is about 1.5 KB; TLS buffers are more).
+const compactReleases = 1 << 10
+
 // worthIt reports whether a collection and return would give back enough.
 func (t *trimmer) worthIt() bool {
-	free := t.reclaimable()
-	return free >= trimMinFree && free >= t.sample[2].Value.Uint64()/trimLiveShare
+	free := t.reclaimable() + uint64(t.pending)*compactReleases
+	var live uint64
+	if s := t.sample[2].Value; s.Kind() == metrics.KindUint64 {
+		live = s.Uint64()
+	}
+	return free >= trimMinFree && free >= live/trimLiveShare
 }
 
 // quietReadsPer: a server whose clients send fewer reads per second than one per
@@ -121,6 +134,7 @@ func (t *trimmer) observe(now time.Time, reads int64, conns int) {
 
 // compacted records that connections were just compacted.
 func (t *trimmer) compacted(now time.Time) {
+	t.pending++
 	if t.due.IsZero() {
 		t.due = now.Add(trimDelay)
 	}
@@ -142,7 +156,12 @@ func (t *trimmer) tick(now time.Time) bool {
 	if !t.worthIt() {
 		return false
 	}
-	t.last = now
+	t.last, t.pending = now, 0
+	// Two collections: the first moves what sync.Pools hold (bytebufferpool's
+	// buffers, read buffers, scratch) to their victim caches, the second (inside
+	// FreeOSMemory) frees them. One alone would keep the pooled buffers of the login
+	// storm resident until the runtime's next collection.
+	runtime.GC()
 	debug.FreeOSMemory()
 	return true
 }
