@@ -125,13 +125,20 @@ func TestUserCommandsWithConfig(t *testing.T) {
 
 // While a server holds the store, the direct commands fail with a pointer to --admin.
 func TestUserCommandsLockedStore(t *testing.T) {
+	expect(t, 1, "use --admin ADDR", "", "user", "list", "localhost", "--data", lockedStore(t))
+}
+
+// lockedStore returns a data directory whose embedded store is held open until the
+// test ends, as a running server holds it.
+func lockedStore(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := embedded.Open(dir, embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	expect(t, 1, "use --admin ADDR", "", "user", "list", "localhost", "--data", dir)
+	t.Cleanup(func() { st.Close() })
+	return dir
 }
 
 func TestUserCommandsAdmin(t *testing.T) {

@@ -101,13 +101,7 @@ func TestRosterImportErrors(t *testing.T) {
 		}
 	}
 	// The server holds the store: stop it first.
-	dir := t.TempDir()
-	st, err := embedded.Open(dir, embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	expect(t, 1, "stop it first", "a@localhost,b@localhost,both\n", "roster", "import", "-", "--data", dir)
+	expect(t, 1, "stop it first", "a@localhost,b@localhost,both\n", "roster", "import", "-", "--data", lockedStore(t))
 }
 
 // On MariaDB the import writes one item at a time through the Rosters interface.
