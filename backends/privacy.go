@@ -217,28 +217,13 @@ func (it *PrivacyItem) Validate() error {
 			return fmt.Errorf("item %d: group of %d bytes, want 1 to %d: %w", it.Order, len(it.Value), MaxGroupLen, ErrInvalid)
 		}
 	case PrivacySubscription:
-		if _, ok := parseSubscription(it.Value); !ok {
+		if _, ok := ParseSubscription(it.Value); !ok {
 			return fmt.Errorf("item %d: subscription %q: %w", it.Order, it.Value, ErrInvalid)
 		}
 	default:
 		return fmt.Errorf("item %d: unknown type %d: %w", it.Order, it.Type, ErrInvalid)
 	}
 	return nil
-}
-
-// parseSubscription reads a 'subscription' value: "none", "to", "from" or "both".
-func parseSubscription(s string) (Subscription, bool) {
-	switch s {
-	case "none":
-		return SubNone, true
-	case "to":
-		return SubTo, true
-	case "from":
-		return SubFrom, true
-	case "both":
-		return SubBoth, true
-	}
-	return SubNone, false
 }
 
 // PrivacyUpdateFunc changes a user's settings in place. A store may call it more than

@@ -51,6 +51,22 @@ func (s Subscription) String() string {
 	return fmt.Sprintf("Subscription(%d)", uint8(s))
 }
 
+// ParseSubscription reads a 'subscription' value: "none", "to", "from" or "both" (the
+// inverse of String).
+func ParseSubscription(s string) (Subscription, bool) {
+	switch s {
+	case "none":
+		return SubNone, true
+	case "to":
+		return SubTo, true
+	case "from":
+		return SubFrom, true
+	case "both":
+		return SubBoth, true
+	}
+	return SubNone, false
+}
+
 // HasTo reports whether the owner is subscribed to the contact's presence (to, both).
 func (s Subscription) HasTo() bool { return s == SubTo || s == SubBoth }
 

@@ -181,16 +181,11 @@ func itemOut(it backends.RosterItem) itemRec {
 }
 
 func itemIn(r itemRec) (backends.RosterItem, error) {
-	sub, ok := subscriptions[r.Subscription]
+	sub, ok := backends.ParseSubscription(r.Subscription)
 	if !ok {
 		return backends.RosterItem{}, fmt.Errorf("roster item %q: unknown subscription %q", r.Contact, r.Subscription)
 	}
 	return backends.RosterItem{Contact: r.Contact, Name: r.Name, Groups: r.Groups, Subscription: sub, Ask: r.Ask, Approved: r.Approved}, nil
-}
-
-// subscriptions maps the 'subscription' values back. A table, never modified.
-var subscriptions = map[string]backends.Subscription{
-	"none": backends.SubNone, "to": backends.SubTo, "from": backends.SubFrom, "both": backends.SubBoth,
 }
 
 // privacyTypes maps the item types back. A table, never modified.

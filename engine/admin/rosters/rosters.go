@@ -347,18 +347,12 @@ func (p *parser) record(rec []string) (backends.RosterEntry, error) {
 		return backends.RosterEntry{}, fmt.Errorf("contact %s is the roster's owner", contact)
 	}
 	e := backends.RosterEntry{Domain: owner.Domainpart(), User: owner.Localpart(), Item: backends.RosterItem{Contact: contact.String()}}
-	switch sub := strings.TrimSpace(rec[2]); sub {
-	case "none":
-		e.Item.Subscription = backends.SubNone
-	case "to":
-		e.Item.Subscription = backends.SubTo
-	case "from":
-		e.Item.Subscription = backends.SubFrom
-	case "both":
-		e.Item.Subscription = backends.SubBoth
-	default:
-		return backends.RosterEntry{}, fmt.Errorf("subscription %q: want none, to, from or both", sub)
+	subName := strings.TrimSpace(rec[2])
+	sub, ok := backends.ParseSubscription(subName)
+	if !ok {
+		return backends.RosterEntry{}, fmt.Errorf("subscription %q: want none, to, from or both", subName)
 	}
+	e.Item.Subscription = sub
 	if len(rec) > 3 {
 		e.Item.Name = rec[3]
 	}
