@@ -345,13 +345,9 @@ func (c *conn) xmlError(err error) {
 }
 
 // newID returns a random stream or resource identifier.
-func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func newID() string { return string(appendID(make([]byte, 0, 16))) }
 
-// appendID appends what newID returns, without allocating it.
+// appendID appends a random identifier (what newID returns) to b.
 func appendID(b []byte) []byte {
 	var r [8]byte
 	_, _ = rand.Read(r[:])

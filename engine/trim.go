@@ -82,19 +82,20 @@ func newTrimmer() *trimmer {
 
 // reclaimable estimates what a collection and a return would give back: the free
 // pages, and the objects that died since the last collection (what a compaction
-// round just released is mostly that).
-func (t *trimmer) reclaimable() uint64 {
+// round just released is mostly that), and the live heap at the last collection.
+// Both are 0 when the runtime does not provide the metrics.
+func (t *trimmer) reclaimable() (free, live uint64) {
 	metrics.Read(t.sample[:])
 	for _, s := range t.sample {
 		if s.Value.Kind() != metrics.KindUint64 {
-			return 0
+			return 0, 0
 		}
 	}
 	free, objects, live := t.sample[0].Value.Uint64(), t.sample[1].Value.Uint64(), t.sample[2].Value.Uint64()
 	if objects > live {
 		free += objects - live
 	}
-	return free
+	return free, live
 }
 
 // compactReleases is a lower bound of what compacting a bound plaintext connection
@@ -103,11 +104,8 @@ const compactReleases = 1 << 10
 
 // worthIt reports whether a collection and return would give back enough.
 func (t *trimmer) worthIt() bool {
-	free := t.reclaimable() + uint64(t.pending)*compactReleases
-	var live uint64
-	if s := t.sample[2].Value; s.Kind() == metrics.KindUint64 {
-		live = s.Uint64()
-	}
+	free, live := t.reclaimable()
+	free += uint64(t.pending) * compactReleases
 	return free >= trimMinFree && free >= live/trimLiveShare
 }
 
