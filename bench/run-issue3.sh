@@ -326,6 +326,13 @@ PY
   ej_stop
 }
 
+# pr_rosters N R: the ring rosters of user1..userN, R contacts each, written as
+# Prosody's roster files into its data directory (owned by prosody).
+pr_rosters() {
+  "$BIN/hermod-bench" rosters --n "$1" --roster "$2" --format prosody --out "$P/data"
+  if [ "$(id -u)" = 0 ]; then chown -R prosody:prosody "$P/data"; fi
+}
+
 # ej_import_rosters: the N_BIG session accounts and their rosters in one import_piefxis
 # (XEP-0227), which stops at an account that exists: it replaces ej_register for them.
 # --no-timeout: ejabberdctl gives up on a command after 60 s, the import goes on.
@@ -374,8 +381,7 @@ PY
   "$PEERS/bulk-accounts.sh" prosody "$P" "$LOGIN_USERS" login >/dev/null
   if roster_import; then
     log "prosody: writing $N_BIG rosters of $IDLE_ROSTER contacts into its storage"
-    "$BIN/hermod-bench" rosters --n "$N_BIG" --roster "$IDLE_ROSTER" --format prosody --out "$P/data"
-    [ "$(id -u)" = 0 ] && chown -R prosody:prosody "$P/data"
+    pr_rosters "$N_BIG" "$IDLE_ROSTER"
   fi
   if [ "${SEED_ROSTERS:-0}" = 1 ] && has presence; then
     # Prosody did not complete the rosters provisioned over XMPP (9 of 10,100 items in 5
@@ -383,8 +389,7 @@ PY
     # same mutual ring the harness builds (i±1..i±ROSTER/2), subscription both.
     roster_import && log "prosody: SEED_ROSTERS replaces the idle rosters of user1..user$PRES_USERS"
     log "prosody: seeding $PRES_USERS rosters of $ROSTER mutual contacts in its storage"
-    "$BIN/hermod-bench" rosters --n "$PRES_USERS" --roster "$ROSTER" --format prosody --out "$P/data"
-    [ "$(id -u)" = 0 ] && chown -R prosody:prosody "$P/data"
+    pr_rosters "$PRES_USERS" "$ROSTER"
   fi
 }
 
