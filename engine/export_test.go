@@ -1,27 +1,34 @@
 package engine
 
-import "sync"
+import "time"
 
 // CompactNow compacts every connection on its loop, as the sweeper does after 5–10 s
 // without traffic, and returns how many of them hold no scanner afterwards (parked).
+// A connection closing meanwhile drops the posted task; it counts as not parked.
 func CompactNow(s *Server) (parked int) {
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
+	var conns []*conn
 	s.conns.Range(func(c *conn, _ struct{}) bool {
-		wg.Add(1)
-		c.post(func() {
-			defer wg.Done()
-			c.compact()
-			if c.sc == nil {
-				mu.Lock()
-				parked++
-				mu.Unlock()
-			}
-		})
+		conns = append(conns, c)
 		return true
 	})
-	wg.Wait()
+	// One slot per task: a loop never blocks on a reply nobody waits for.
+	replies := make(chan bool, len(conns))
+	for _, c := range conns {
+		c.post(func() {
+			c.compact()
+			replies <- c.sc == nil
+		})
+	}
+	timeout := time.After(2 * time.Second)
+	for range conns {
+		select {
+		case p := <-replies:
+			if p {
+				parked++
+			}
+		case <-timeout:
+			return parked
+		}
+	}
 	return parked
 }
