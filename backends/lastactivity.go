@@ -2,7 +2,9 @@ package backends
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -48,4 +50,82 @@ type LastActivity interface {
 	// DeleteLastLogout removes the account's record (the account was removed).
 	// Deleting an absent record is not an error.
 	DeleteLastLogout(ctx context.Context, domain, user string) error
+}
+
+// LastLogoutEntry is one account's record in a batch of last logouts.
+type LastLogoutEntry struct {
+	// Domain and User name the account, as in the methods of LastActivity.
+	Domain, User string
+	// Last is the record to store.
+	Last LastLogout
+}
+
+// LastLogoutBatcher is implemented by stores that can record many last logouts in one
+// durable write (the embedded store: one transaction and one commit). mod_last gathers
+// logouts for a short while and hands them over together; SetLastLogouts below falls
+// back to one SetLastLogout per entry for a store without it.
+//
+// The calling rules of LastActivity apply.
+type LastLogoutBatcher interface {
+	// SetLastLogouts replaces the records of entries as SetLastLogout called for each
+	// in order would (a later entry for an account wins). Either every entry is
+	// written or none is; an invalid entry fails the whole call with ErrInvalid.
+	SetLastLogouts(ctx context.Context, entries []LastLogoutEntry) error
+}
+
+// SetLastLogouts records entries in st: in one call when st is a LastLogoutBatcher
+// (unless that call fails with errors.ErrUnsupported), otherwise with SetLastLogout
+// for each entry, a few at a time (a pipelined store such as MySQL groups concurrent
+// calls into one transaction). Every entry is validated before anything is written, so
+// an invalid entry writes nothing. Without a batcher the writes are not atomic: on
+// another error some entries may have been written, and the error is the first met.
+func SetLastLogouts(ctx context.Context, st LastActivity, entries []LastLogoutEntry) error {
+	for _, e := range entries {
+		if err := ValidateLastLogout(e.Domain, e.User, e.Last); err != nil {
+			return fmt.Errorf("set last logouts: %s@%s: %w", e.User, e.Domain, err)
+		}
+	}
+	if b, ok := st.(LastLogoutBatcher); ok {
+		// A composite store forwards the batch, or says its engine cannot take one.
+		if err := b.SetLastLogouts(ctx, entries); !errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+	}
+	// Entries for one account must land in order: they go to the same writer.
+	const writers = 16
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, e := range entries {
+				if accountShard(e.Domain, e.User, writers) != w {
+					continue
+				}
+				if err := st.SetLastLogout(ctx, e.Domain, e.User, e.Last); err != nil && errs[w] == nil {
+					errs[w] = err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// accountShard spreads accounts over n writers (FNV-1a of the key).
+func accountShard(domain, user string, n int) int {
+	h := uint32(2166136261)
+	for _, s := range [2]string{domain, user} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint32(s[i])) * 16777619
+		}
+		h = (h ^ 0) * 16777619
+	}
+	return int(h % uint32(n))
 }

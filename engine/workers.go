@@ -10,6 +10,9 @@ import (
 type workers struct {
 	jobs chan func()
 	wg   sync.WaitGroup
+
+	mu     sync.RWMutex // held for reading while submitting, for writing to close
+	closed bool
 }
 
 // newWorkers starts n goroutines reading from a queue of the given depth.
@@ -31,9 +34,14 @@ func newWorkers(n, queue int) *workers {
 }
 
 // submit queues fn without blocking. It returns false when the queue is full: the
-// caller answers the client with a `wait`-type error rather than stall its loop.
-// Safe from any goroutine, but not after close.
+// caller answers the client with a `wait`-type error rather than stall its loop. After
+// close it returns false too. Safe from any goroutine.
 func (w *workers) submit(fn func()) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return false
+	}
 	select {
 	case w.jobs <- fn:
 		return true
@@ -42,8 +50,14 @@ func (w *workers) submit(fn func()) bool {
 	}
 }
 
-// close stops accepting work and waits for queued jobs to finish.
+// close stops accepting work and waits for queued jobs to finish. Calls after the
+// first only wait.
 func (w *workers) close() {
-	close(w.jobs)
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.jobs)
+	}
+	w.mu.Unlock()
 	w.wg.Wait()
 }

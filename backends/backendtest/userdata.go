@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ func (s *suite) runUserData(t *testing.T) {
 		{"VCards", s.testVCards},
 		{"PrivateXML", s.testPrivateXML},
 		{"LastLogout", s.testLastLogout},
+		{"LastLogoutBatch", s.testLastLogoutBatch},
 		{"UserDataPersistence", s.testUserDataPersistence},
 		{"UserDataCancelledAndClosed", s.testUserDataCancelledAndClosed},
 	}
@@ -206,6 +208,46 @@ func (s *suite) testLastLogout(t *testing.T) {
 	wantErr(t, "LastLogout after delete", err, backends.ErrNotFound)
 	if err := l.DeleteLastLogout(ctx, dom, "juliet"); err != nil {
 		t.Fatalf("DeleteLastLogout of nothing: %v", err)
+	}
+}
+
+// testLastLogoutBatch checks backends.SetLastLogouts: the store's own batch when it is
+// a LastLogoutBatcher, the one-by-one fallback otherwise.
+func (s *suite) testLastLogoutBatch(t *testing.T) {
+	l := lastStore(t, s.open(t))
+	ctx, dom := t.Context(), domain(t)
+	_, batcher := l.(backends.LastLogoutBatcher)
+	t.Logf("store batches last logouts itself: %v", batcher)
+	at := func(sec int64) time.Time { return time.Unix(1_700_000_000+sec, 0) }
+	var entries []backends.LastLogoutEntry
+	for i := range 40 {
+		entries = append(entries, backends.LastLogoutEntry{Domain: dom, User: fmt.Sprintf("u%02d", i), Last: backends.LastLogout{At: at(int64(i)), Status: fmt.Sprint("s", i)}})
+	}
+	// A later entry for an account wins, however many come between.
+	entries = append(entries, backends.LastLogoutEntry{Domain: dom, User: "u07", Last: backends.LastLogout{At: at(1000), Status: "later"}})
+	if err := backends.SetLastLogouts(ctx, l, entries); err != nil {
+		t.Fatalf("SetLastLogouts: %v", err)
+	}
+	for i := range 40 {
+		want := backends.LastLogout{At: at(int64(i)), Status: fmt.Sprint("s", i)}
+		if i == 7 {
+			want = backends.LastLogout{At: at(1000), Status: "later"}
+		}
+		got, err := l.LastLogout(ctx, dom, fmt.Sprintf("u%02d", i))
+		if err != nil || !got.At.Equal(want.At) || got.Status != want.Status {
+			t.Fatalf("u%02d: LastLogout = {%s %q}, %v; want {%s %q}", i, got.At, got.Status, err, want.At, want.Status)
+		}
+	}
+	// One invalid entry writes nothing.
+	bad := []backends.LastLogoutEntry{
+		{Domain: dom, User: "fresh", Last: backends.LastLogout{At: at(5)}},
+		{Domain: dom, User: "u01", Last: backends.LastLogout{At: at(6), Status: strings.Repeat("s", backends.MaxStatusLen+1)}},
+	}
+	wantErr(t, "SetLastLogouts with a long status", backends.SetLastLogouts(ctx, l, bad), backends.ErrInvalid)
+	_, err := l.LastLogout(ctx, dom, "fresh")
+	wantErr(t, "LastLogout of a failed batch's entry", err, backends.ErrNotFound)
+	if err := backends.SetLastLogouts(ctx, l, nil); err != nil {
+		t.Fatalf("SetLastLogouts of nothing: %v", err)
 	}
 }
 

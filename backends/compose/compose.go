@@ -195,6 +195,18 @@ func (s *Store) RaiseRosterVersions(ctx context.Context, above uint64) error {
 	return r.RaiseRosterVersions(ctx, above)
 }
 
+// SetLastLogouts forwards to the last-activity engine when it is a
+// backends.LastLogoutBatcher, and otherwise returns an error wrapping
+// errors.ErrUnsupported, on which backends.SetLastLogouts writes one entry at a time.
+// Any goroutine may call it.
+func (s *Store) SetLastLogouts(ctx context.Context, entries []backends.LastLogoutEntry) error {
+	b, ok := s.parts.Last.(backends.LastLogoutBatcher)
+	if !ok {
+		return fmt.Errorf("compose: the last-activity engine %T takes no batches: %w", s.parts.Last, errors.ErrUnsupported)
+	}
+	return b.SetLastLogouts(ctx, entries)
+}
+
 // Backend returns the store to hand to the server: s itself, or, when Parts.Sessions
 // was set, s with the registry's methods added, so that modules find the registry by
 // asserting backends.Sessions (and find none when there is none). Closing it closes

@@ -253,6 +253,32 @@ func (s *Store) SetLastLogout(ctx context.Context, domain, user string, l backen
 	})
 }
 
+var _ backends.LastLogoutBatcher = (*Store)(nil)
+
+// SetLastLogouts implements backends.LastLogoutBatcher: every entry in one write, so
+// one commit for the whole batch.
+func (s *Store) SetLastLogouts(ctx context.Context, entries []backends.LastLogoutEntry) error {
+	recs := make([][]byte, len(entries))
+	for i, e := range entries {
+		if err := backends.ValidateLastLogout(e.Domain, e.User, e.Last); err != nil {
+			return fmt.Errorf("embedded: set last logouts: %w", err)
+		}
+		recs[i] = appendLastLogout(nil, e.Last)
+	}
+	return s.write(ctx, "set last logouts", func(tx *bbolt.Tx) (error, error) {
+		for i, e := range entries {
+			b, err := createDomainBucket(tx, bucketLastLogout, []byte(e.Domain))
+			if err == nil {
+				err = b.Put([]byte(e.User), recs[i])
+			}
+			if err != nil {
+				return nil, fmt.Errorf("embedded: set last logout of %s@%s: %w", e.User, e.Domain, err)
+			}
+		}
+		return nil, nil
+	})
+}
+
 // appendLastLogout appends the record of l.
 func appendLastLogout(dst []byte, l backends.LastLogout) []byte {
 	dst = append(dst, lastFormat)

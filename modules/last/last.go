@@ -12,9 +12,12 @@
 // exist gets service-unavailable (RFC 6121 8.5.1), and so does an account with no
 // recorded logout, as in ejabberd.
 //
+// Logouts are gathered in memory for flush_interval (DefaultFlushInterval) and written
+// in one batch (backends.SetLastLogouts); queries read the gathered ones first.
+//
 // It must not block an event loop: its presence hook only reads the stanza and
-// remembers a status in memory; storage runs in the session-closed hook and the iq
-// handler, on workers.
+// remembers a status in memory; storage runs in the session-closed hook, the iq
+// handler (on workers) and the module's own writer goroutine.
 package last
 
 import (
@@ -29,6 +32,7 @@ import (
 
 	"github.com/hermod-im/hermod/backends"
 	"github.com/hermod-im/hermod/engine"
+	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/stanza"
 )
 
@@ -41,12 +45,17 @@ const NS = "jabber:iq:last"
 // removalTimeout bounds the storage work done outside an iq handler.
 const removalTimeout = 10 * time.Second
 
-// Options are the module's configuration keys: none yet. Decoding into the empty
-// struct still rejects unknown keys with the file and line.
-type Options struct{}
+// Options are the keys of [modules.mod_last].
+type Options struct {
+	// FlushInterval is how long logouts gather before they are written together
+	// (DefaultFlushInterval); 0 writes each logout at once, durable before the session
+	// is forgotten.
+	FlushInterval config.Duration `toml:"flush_interval"`
+}
 
 // Module serves last activity for one host.
 type Module struct {
+	opts    Options
 	host    *engine.Host
 	store   backends.LastActivity
 	rosters backends.Rosters // nil: only the user may ask
@@ -57,15 +66,21 @@ type Module struct {
 	// that sent one with a status, until they close or become available again. Only
 	// such sessions have an entry: an idle server holds nothing.
 	status *xsync.Map[*engine.Session, string]
+
+	// logouts gathers logouts for the writer; nil when FlushInterval is 0.
+	logouts *logouts
 }
 
 // New is the module's engine.ModuleFactory.
 func New(mc engine.ModuleConfig) (engine.Module, error) {
-	var opts Options
+	opts := Options{FlushInterval: config.Dur(DefaultFlushInterval)}
 	if err := mc.Decode(&opts); err != nil {
 		return nil, err
 	}
-	return &Module{now: time.Now, status: xsync.NewMap[*engine.Session, string]()}, nil
+	if opts.FlushInterval.D < 0 {
+		return nil, fmt.Errorf("%s: flush_interval %s is negative", Name, opts.FlushInterval)
+	}
+	return &Module{opts: opts, now: time.Now, status: xsync.NewMap[*engine.Session, string]()}, nil
 }
 
 // Start checks that the store keeps last logouts and registers the handlers.
@@ -86,11 +101,22 @@ func (m *Module) Start(h *engine.Host) error {
 	h.OnUserSend(engine.PriorityLast, m.onSend)
 	h.OnSessionClosed(engine.PriorityDefault, m.onClosed)
 	h.On(engine.EventUserRemoved, engine.PriorityDefault, m.onUserRemoved)
+	if m.opts.FlushInterval.D > 0 {
+		m.logouts = newLogouts(m.opts.FlushInterval.D, st, func(n int, err error) {
+			h.Log().Error("store last logouts", "logouts", n, "err", err)
+		})
+		go m.logouts.run()
+	}
 	return nil
 }
 
-// Stop does nothing: the module holds no resources.
-func (m *Module) Stop() error { return nil }
+// Stop writes the logouts still gathered.
+func (m *Module) Stop() error {
+	if m.logouts != nil {
+		m.logouts.close()
+	}
+	return nil
+}
 
 // onSend runs on the sender's event loop for every stanza a user sends: it looks only
 // at presence without 'to' (the user's own availability).
@@ -149,7 +175,13 @@ func (m *Module) onClosed(ctx context.Context, s *engine.Session) {
 		}
 		return
 	}
-	if err := m.store.SetLastLogout(ctx, domain, user, backends.LastLogout{At: m.now(), Status: status}); err != nil {
+	// Whole seconds, as stores keep them: a query answers the same before the write.
+	rec := backends.LastLogout{At: m.now().Truncate(time.Second), Status: status}
+	if m.logouts != nil {
+		m.logouts.put(account{domain, user}, rec)
+		return
+	}
+	if err := m.store.SetLastLogout(ctx, domain, user, rec); err != nil {
 		m.host.Log().Error("store last logout", "user", bare.String(), "err", err)
 	}
 }
@@ -195,12 +227,24 @@ func (m *Module) account(iq *engine.IQ) {
 		iq.Result(appendQuery(nil, 0, ""))
 		return
 	}
-	l, err := m.store.LastLogout(ctx, domain, user)
+	l, ok := m.pendingLogout(domain, user)
+	var err error
+	if !ok {
+		l, err = m.store.LastLogout(ctx, domain, user)
+	}
 	if err != nil {
 		m.fail(iq, "read last logout", err, stanza.ServiceUnavailable)
 		return
 	}
 	iq.Result(appendQuery(nil, m.now().Sub(l.At), l.Status))
+}
+
+// pendingLogout returns the account's logout still waiting to be written.
+func (m *Module) pendingLogout(domain, user string) (backends.LastLogout, bool) {
+	if m.logouts == nil {
+		return backends.LastLogout{}, false
+	}
+	return m.logouts.get(account{domain, user})
 }
 
 // fail answers notFound for an error wrapping backends.ErrNotFound (when notFound is
@@ -230,6 +274,9 @@ func appendQuery(dst []byte, d time.Duration, status string) []byte {
 // onUserRemoved deletes a removed account's record. It runs on the goroutine that
 // removes the account, which may block.
 func (m *Module) onUserRemoved(ev engine.Event) engine.HookResult {
+	if m.logouts != nil {
+		m.logouts.forget(account{ev.User.Domainpart(), ev.User.Localpart()})
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), removalTimeout)
 	defer cancel()
 	if err := m.store.DeleteLastLogout(ctx, ev.User.Domainpart(), ev.User.Localpart()); err != nil {

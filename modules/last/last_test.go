@@ -63,10 +63,18 @@ func waitLogout(t *testing.T, st backends.LastActivity, user string, unix int64)
 }
 
 func TestLastActivity(t *testing.T) {
+	for _, interval := range []string{"0s", "50ms"} {
+		t.Run("flush_interval="+interval, func(t *testing.T) {
+			testLastActivity(t, map[string]any{"flush_interval": interval})
+		})
+	}
+}
+
+func testLastActivity(t *testing.T, opts map[string]any) {
 	var clk clock
 	clk.set(1_000_000)
 	var srv *engine.Server
-	ts := enginetest.Start(t, enginetest.WithModule(Name, clk.factory, nil), enginetest.WithServer(&srv))
+	ts := enginetest.Start(t, enginetest.WithModule(Name, clk.factory, opts), enginetest.WithServer(&srv))
 	for _, u := range []string{"romeo", "juliet", "nurse", "tybalt"} {
 		ts.AddUser(u, "secret")
 	}
@@ -203,5 +211,121 @@ func TestStatusOf(t *testing.T) {
 		if got := statusOf([]byte(c.raw)); got != c.want {
 			t.Errorf("statusOf(%.60q) = %.40q (%d bytes), want %.40q (%d bytes)", c.raw, got, len(got), c.want, len(c.want))
 		}
+	}
+}
+
+// TestLogoutsGathered checks the write-behind: a logout is answered at once from
+// memory, reaches the store only when the round ends (here: when the server stops),
+// and a removed account's gathered logout is dropped.
+func TestLogoutsGathered(t *testing.T) {
+	var clk clock
+	clk.set(1_000_000)
+	var mod *Module
+	factory := func(mc engine.ModuleConfig) (engine.Module, error) {
+		m, err := clk.factory(mc)
+		mod, _ = m.(*Module)
+		return m, err
+	}
+	ts := enginetest.Start(t, enginetest.WithModule(Name, factory, map[string]any{"flush_interval": "1h"}))
+	for _, u := range []string{"romeo", "juliet", "nurse"} {
+		ts.AddUser(u, "secret")
+	}
+	ctx := context.Background()
+	if _, err := ts.Store.(backends.Rosters).PutRosterItem(ctx, "localhost", "juliet", backends.RosterItem{Contact: "romeo@localhost", Subscription: backends.SubFrom}); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.Login(t, "romeo", "secret", "orchard")
+	j := ts.Login(t, "juliet", "secret", "balcony")
+	j.Send("<presence type='unavailable'><status>Heading Home</status></presence>")
+	j.Send("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>")
+	j.ReadUntil("id='sync'")
+	clk.set(2_000_000)
+	j.Conn.Close()
+	n := ts.Login(t, "nurse", "secret", "kitchen")
+	n.Conn.Close()
+	clk.set(2_000_030)
+	// The answer comes from the gathered logout: poll until the session-closed hook ran.
+	const want = "<iq type='result' id='q' to='romeo@localhost/orchard' from='juliet@localhost'><query xmlns='jabber:iq:last' seconds='30'>Heading Home</query></iq>"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r.Buf.Reset()
+		r.Send("<iq id='q' to='juliet@localhost' type='get'><query xmlns='jabber:iq:last'/></iq>")
+		got := r.ReadUntil("</iq>")
+		if got == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("answer %s, want %s", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	last := ts.Store.(backends.LastActivity)
+	if l, err := last.LastLogout(ctx, "localhost", "juliet"); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("stored before the round ended: %+v, %v", l, err)
+	}
+	// The nurse's account goes: her gathered logout must not be written after.
+	for _, ok := mod.pendingLogout("localhost", "nurse"); !ok; _, ok = mod.pendingLogout("localhost", "nurse") {
+		if time.Now().After(deadline) {
+			t.Fatal("the nurse's logout was never gathered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := ts.Store.DeleteAccount(ctx, "localhost", "nurse"); err != nil {
+		t.Fatal(err)
+	}
+	ts.Srv.RemoveUser(jid.MustParse("nurse@localhost"))
+	ts.Stop()
+	l, err := last.LastLogout(ctx, "localhost", "juliet")
+	if err != nil || l.At.Unix() != 2_000_000 || l.Status != "Heading Home" {
+		t.Fatalf("after stop: %+v, %v; want the gathered logout", l, err)
+	}
+	if l, err := last.LastLogout(ctx, "localhost", "nurse"); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("a removed account's logout was written: %+v, %v", l, err)
+	}
+}
+
+// failingLast fails every write while down is set.
+type failingLast struct {
+	*memory.Store
+	down atomic.Bool
+}
+
+func (f *failingLast) SetLastLogout(ctx context.Context, domain, user string, l backends.LastLogout) error {
+	if f.down.Load() {
+		return backends.ErrUnavailable
+	}
+	return f.Store.SetLastLogout(ctx, domain, user, l)
+}
+
+// TestLogoutsRetried checks that a round the store refused is written in a later one,
+// without overwriting a newer logout of the same account.
+func TestLogoutsRetried(t *testing.T) {
+	st := &failingLast{Store: memory.New()}
+	st.down.Store(true)
+	failures := make(chan error, 10)
+	l := newLogouts(10*time.Millisecond, st, func(_ int, err error) { failures <- err })
+	go l.run()
+	defer l.close()
+	l.put(account{"localhost", "a"}, backends.LastLogout{At: time.Unix(100, 0)})
+	l.put(account{"localhost", "b"}, backends.LastLogout{At: time.Unix(100, 0)})
+	if err := <-failures; !errors.Is(err, backends.ErrUnavailable) {
+		t.Fatalf("failure %v", err)
+	}
+	l.put(account{"localhost", "a"}, backends.LastLogout{At: time.Unix(200, 0)})
+	st.down.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a, errA := st.LastLogout(context.Background(), "localhost", "a")
+		b, errB := st.LastLogout(context.Background(), "localhost", "b")
+		if errA == nil && errB == nil {
+			if a.At.Unix() != 200 || b.At.Unix() != 100 {
+				t.Fatalf("a at %d, b at %d; want 200 and 100", a.At.Unix(), b.At.Unix())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not written after the store came back: %v, %v", errA, errB)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
