@@ -284,6 +284,29 @@ func loadSecret(dir string) ([]byte, error) {
 	return b, nil
 }
 
+// portsFree reports whether every listener may bind with SO_REUSEPORT. Sockets that
+// share a port that way all get connections, so a second server started on a port in
+// use would quietly take half of them: each address is first bound without the
+// option, which fails as usual when anything listens there. A port of 0 cannot be
+// shared (each loop would get a port of its own), so it turns the option off.
+func (s *Server) portsFree() (bool, error) {
+	reuse := true
+	for _, l := range s.listeners {
+		if _, port, _ := net.SplitHostPort(l.addr); port == "0" {
+			reuse = false
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return false, fmt.Errorf("engine: listen: %w", err)
+		}
+		if err := ln.Close(); err != nil {
+			return false, fmt.Errorf("engine: listen: %w", err)
+		}
+	}
+	return reuse, nil
+}
+
 // Serve runs the server until ctx ends, then shuts down gracefully: new connections
 // are refused, every client gets <system-shutdown/>, and Serve returns once the
 // connections are gone or the shutdown timeout has passed.
@@ -302,11 +325,19 @@ func (s *Server) Serve(ctx context.Context) error {
 	for i, l := range s.listeners {
 		addrs[i] = "tcp://" + l.addr
 	}
+	reusePort, err := s.portsFree()
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- gnet.Rotate(s, addrs,
 			gnet.WithMulticore(true),
 			gnet.WithReuseAddr(true),
+			// Each loop accepts on its own socket: the kernel spreads connections over
+			// them, and no accepted connection is handed from an acceptor loop to
+			// another (an eventfd write and a wake-up per connection otherwise).
+			gnet.WithReusePort(reusePort),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithTCPKeepAlive(5*time.Minute),
 			gnet.WithLogger(gnetLogger{s.log}),
@@ -336,6 +367,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Warn("engine stop", "err", err)
 	}
 	<-errc
+	// The session-closed hooks of the last connections finish before the modules
+	// stop, so that what they hand a module (mod_last's logouts) is written.
+	s.workers.close()
 	return nil
 }
 
