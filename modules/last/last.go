@@ -34,6 +34,7 @@ import (
 	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/stanza"
+	"github.com/hermod-im/hermod/stanza/jid"
 )
 
 // Name is the module's configuration name.
@@ -164,26 +165,40 @@ func (m *Module) onClosed(ctx context.Context, s *engine.Session) {
 	if len(m.host.Sessions(bare.String())) > 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removalTimeout)
-	defer cancel()
 	domain, user := bare.Domainpart(), bare.Localpart()
-	// The sessions of a removed account close after its data was dropped: do not
-	// leave a record behind.
-	if err := m.host.CheckUser(ctx, domain, user); err != nil {
-		if !errors.Is(err, backends.ErrNotFound) {
-			m.host.Log().Error("read account", "user", bare.String(), "err", err)
-		}
-		return
-	}
 	// Whole seconds, as stores keep them: a query answers the same before the write.
 	rec := backends.LastLogout{At: m.now().Truncate(time.Second), Status: status}
 	if m.logouts != nil {
-		m.logouts.put(account{domain, user}, rec)
+		a := account{domain, user}
+		// An account removed lately may have been created again: only then ask.
+		if !m.logouts.put(a, rec) && m.exists(ctx, bare) {
+			m.logouts.revive(a)
+			m.logouts.put(a, rec)
+		}
 		return
 	}
+	// The sessions of a removed account close after its data was dropped: do not
+	// leave a record behind.
+	if !m.exists(ctx, bare) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removalTimeout)
+	defer cancel()
 	if err := m.store.SetLastLogout(ctx, domain, user, rec); err != nil {
 		m.host.Log().Error("store last logout", "user", bare.String(), "err", err)
 	}
+}
+
+// exists asks the host's authentication methods whether the account exists; a
+// failure to answer counts as no, and is logged.
+func (m *Module) exists(ctx context.Context, bare jid.JID) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removalTimeout)
+	defer cancel()
+	err := m.host.CheckUser(ctx, bare.Domainpart(), bare.Localpart())
+	if err != nil && !errors.Is(err, backends.ErrNotFound) {
+		m.host.Log().Error("read account", "user", bare.String(), "err", err)
+	}
+	return err == nil
 }
 
 // handle runs on a worker.
@@ -275,7 +290,7 @@ func appendQuery(dst []byte, d time.Duration, status string) []byte {
 // removes the account, which may block.
 func (m *Module) onUserRemoved(ev engine.Event) engine.HookResult {
 	if m.logouts != nil {
-		m.logouts.forget(account{ev.User.Domainpart(), ev.User.Localpart()})
+		m.logouts.forget(account{ev.User.Domainpart(), ev.User.Localpart()}, time.Now())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), removalTimeout)
 	defer cancel()

@@ -216,24 +216,29 @@ func TestStatusOf(t *testing.T) {
 
 // TestLogoutsGathered checks the write-behind: a logout is answered at once from
 // memory, reaches the store only when the round ends (here: when the server stops),
-// and a removed account's gathered logout is dropped.
+// a removed account's gathered logout is dropped and so are those of its sessions
+// closed by the removal, and an account created again under a removed name has its
+// logouts kept.
 func TestLogoutsGathered(t *testing.T) {
 	var clk clock
 	clk.set(1_000_000)
-	var mod *Module
+	var started atomic.Pointer[Module] // set on the server's goroutine once started
 	factory := func(mc engine.ModuleConfig) (engine.Module, error) {
 		m, err := clk.factory(mc)
-		mod, _ = m.(*Module)
-		return m, err
+		if err != nil {
+			return nil, err
+		}
+		return startedModule{m.(*Module), &started}, nil
 	}
 	ts := enginetest.Start(t, enginetest.WithModule(Name, factory, map[string]any{"flush_interval": "1h"}))
-	for _, u := range []string{"romeo", "juliet", "nurse"} {
+	for _, u := range []string{"romeo", "juliet", "nurse", "tybalt"} {
 		ts.AddUser(u, "secret")
 	}
 	ctx := context.Background()
 	if _, err := ts.Store.(backends.Rosters).PutRosterItem(ctx, "localhost", "juliet", backends.RosterItem{Contact: "romeo@localhost", Subscription: backends.SubFrom}); err != nil {
 		t.Fatal(err)
 	}
+	mod := started.Load()
 	r := ts.Login(t, "romeo", "secret", "orchard")
 	j := ts.Login(t, "juliet", "secret", "balcony")
 	j.Send("<presence type='unavailable'><status>Heading Home</status></presence>")
@@ -274,7 +279,32 @@ func TestLogoutsGathered(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.Srv.RemoveUser(jid.MustParse("nurse@localhost"))
+	// Tybalt is connected when his account goes: the removal closes his session,
+	// whose logout must not be kept.
+	ty := ts.Login(t, "tybalt", "secret", "street")
+	if err := ts.Store.DeleteAccount(ctx, "localhost", "tybalt"); err != nil {
+		t.Fatal(err)
+	}
+	ts.Srv.RemoveUser(jid.MustParse("tybalt@localhost"))
+	ty.ReadAll()
+	time.Sleep(200 * time.Millisecond) // for his session-closed hooks
+	if l, ok := mod.pendingLogout("localhost", "tybalt"); ok {
+		t.Fatalf("the logout of a session closed by its account's removal was kept: %+v", l)
+	}
+	// An account of the same name is created again: its logouts are kept.
+	ts.AddUser("tybalt", "other")
+	clk.set(2_000_100)
+	ts.Login(t, "tybalt", "other", "square").Conn.Close()
+	for _, ok := mod.pendingLogout("localhost", "tybalt"); !ok; _, ok = mod.pendingLogout("localhost", "tybalt") {
+		if time.Now().After(deadline) {
+			t.Fatal("the new tybalt's logout was never gathered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	ts.Stop()
+	if l, err := last.LastLogout(ctx, "localhost", "tybalt"); err != nil || l.At.Unix() != 2_000_100 {
+		t.Fatalf("the new tybalt's logout: %+v, %v; want at 2000100", l, err)
+	}
 	l, err := last.LastLogout(ctx, "localhost", "juliet")
 	if err != nil || l.At.Unix() != 2_000_000 || l.Status != "Heading Home" {
 		t.Fatalf("after stop: %+v, %v; want the gathered logout", l, err)
@@ -328,4 +358,16 @@ func TestLogoutsRetried(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// startedModule publishes its module once Start has returned.
+type startedModule struct {
+	*Module
+	started *atomic.Pointer[Module]
+}
+
+func (s startedModule) Start(h *engine.Host) error {
+	err := s.Module.Start(h)
+	s.started.Store(s.Module)
+	return err
 }
