@@ -52,22 +52,41 @@ func quietWrites(t *testing.T) int {
 // TestRepliesLeaveTogether checks that what the server writes while handling one read
 // leaves in one system call: the stream header with its features, and the replies to
 // several stanzas that arrived in one segment.
+//
+// The count is the whole process's, so the runtime's own writes (the netpoller's
+// wake-ups when a timer moves) sometimes land in it: each case is tried up to five
+// times and passes when one attempt counts exactly the client's write and the
+// server's. Replies written apart never count that low.
 func TestRepliesLeaveTogether(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "cork")
-	rc := dialRaw(t, ts.Plain)
-	before := quietWrites(t)       // the accept's own work is done
-	rc.Send(enginetest.StreamOpen) // one write by the client
-	rc.ReadUntil("</stream:features>")
-	if got := writeSyscalls(t) - before; got != 2 {
-		t.Errorf("stream header: %d write calls (client and server), want 2: header and features left apart", got)
+	fewest := func(what string, attempt func() int) {
+		t.Helper()
+		var counts []int
+		for range 5 {
+			n := attempt()
+			if n == 2 {
+				return
+			}
+			counts = append(counts, n)
+		}
+		t.Errorf("%s: write calls (client and server) %v, want 2", what, counts)
 	}
-
-	rc = rawLogin(t, ts, "cork", "r1")
-	before = quietWrites(t)
-	rc.Send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq><iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq><iq type='get' id='p3'><ping xmlns='urn:xmpp:ping'/></iq>")
-	rc.ReadUntil("id='p3'")
-	if got := writeSyscalls(t) - before; got != 2 {
-		t.Errorf("three pings in one segment: %d write calls (client and server), want 2", got)
-	}
+	fewest("stream header with features", func() int {
+		rc := dialRaw(t, ts.Plain)
+		defer rc.Conn.Close()
+		before := quietWrites(t)       // the accept's own work is done
+		rc.Send(enginetest.StreamOpen) // one write by the client
+		rc.ReadUntil("</stream:features>")
+		return writeSyscalls(t) - before
+	})
+	rc := rawLogin(t, ts, "cork", "r1")
+	fewest("three pings in one segment", func() int {
+		before := quietWrites(t)
+		rc.Send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq><iq type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq><iq type='get' id='p3'><ping xmlns='urn:xmpp:ping'/></iq>")
+		rc.ReadUntil("id='p3'")
+		n := writeSyscalls(t) - before
+		rc.Buf.Reset()
+		return n
+	})
 }
