@@ -2,12 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hermod-im/hermod/backends"
+	"github.com/hermod-im/hermod/engine/config"
 	"github.com/hermod-im/hermod/stanza"
 	"github.com/hermod-im/hermod/stanza/jid"
 )
@@ -302,7 +305,7 @@ func (s *Server) startModules(factories map[string]ModuleFactory) error {
 		for _, name := range s.cfg.ModuleNames() {
 			f, ok := factories[name]
 			if !ok {
-				return fmt.Errorf("engine: unknown module %q", name)
+				return unknownModule(s.cfg, name, factories)
 			}
 			name := name
 			m, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return s.cfg.DecodeModule(name, v) }})
@@ -316,6 +319,56 @@ func (s *Server) startModules(factories map[string]ModuleFactory) error {
 		}
 	}
 	return nil
+}
+
+// CheckModules builds every module cfg enables with its factory, as Serve does but
+// without starting any, so that `hermod check-config` finds an unknown module and a
+// module's unknown keys and bad values without a server. It reports every module's
+// problems: one config.ErrorList when they all carry positions.
+func CheckModules(cfg *config.Config, factories map[string]ModuleFactory) error {
+	var list config.ErrorList
+	var other []error
+	add := func(err error) {
+		var l config.ErrorList
+		if errors.As(err, &l) {
+			list = append(list, l...)
+		} else {
+			other = append(other, err)
+		}
+	}
+	for _, name := range cfg.ModuleNames() {
+		f, ok := factories[name]
+		if !ok {
+			add(unknownModule(cfg, name, factories))
+			continue
+		}
+		for _, domain := range cfg.General.Hosts {
+			if _, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return cfg.DecodeModule(name, v) }}); err != nil {
+				add(fmt.Errorf("module %s for %s: %w", name, domain, err))
+				break // the options are the module's, not the host's: once is enough
+			}
+		}
+	}
+	if len(other) > 0 {
+		if len(list) > 0 {
+			other = append(other, list)
+		}
+		return errors.Join(other...)
+	}
+	if len(list) > 0 {
+		return list
+	}
+	return nil
+}
+
+// unknownModule is the error for a [modules.<name>] table no factory serves.
+func unknownModule(cfg *config.Config, name string, factories map[string]ModuleFactory) error {
+	known := make([]string, 0, len(factories))
+	for n := range factories {
+		known = append(known, n)
+	}
+	sort.Strings(known)
+	return cfg.ModuleError(name, "", "unknown module %q (this build has %s)", name, strings.Join(known, ", "))
 }
 
 // stopModules stops every started module, last started first.

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/engine/config"
+	"github.com/hermod-im/hermod/modules/registry"
 )
 
 // checkConfigCommand runs `hermod check-config FILE`: it parses and validates the
-// file, checks that the certificate files it names are readable, and prints either a
-// summary or every problem with its line (and an excerpt of the file around it).
+// file, checks that the certificate files it names are readable, builds the modules it
+// enables (which checks their options), and prints either a summary or every problem
+// with its line (and an excerpt of the file around it).
 func checkConfigCommand(args []string, io stdio) error {
 	fs := newFlagSet("check-config")
 	pos, err := parseFlags(fs, args)
@@ -23,6 +26,10 @@ func checkConfigCommand(args []string, io stdio) error {
 	c, err := config.Load(pos[0])
 	if err == nil {
 		err = c.CheckFiles()
+	}
+	if err == nil {
+		// The modules decode their own tables: build each, start none.
+		err = engine.CheckModules(c, registry.All())
 	}
 	if err != nil {
 		var list config.ErrorList

@@ -232,4 +232,21 @@ func TestCheckConfig(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, syntax+":1:") || !strings.Contains(errs, "[general") {
 		t.Errorf("check-config syntax: exit %d, stderr %q", code, errs)
 	}
+	// The modules' own tables are checked too, every module's problems at once.
+	mods := filepath.Join(dir, "mods.toml")
+	doc = "[modules.mod_vcard]\nbogus = 1\n\n[modules.mod_last]\nflush_interval = \"soon\"\n\n[modules.mod_nothing]\n"
+	if err := os.WriteFile(mods, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = hermod(t, "", "check-config", mods)
+	for _, want := range []string{
+		mods + ":2:1: modules.mod_vcard.bogus: unknown key",
+		mods + ":5:18: modules.mod_last.flush_interval: invalid duration",
+		mods + ":7:", `unknown module "mod_nothing"`,
+		"3 problem(s)",
+	} {
+		if code != 2 || !strings.Contains(errs, want) {
+			t.Errorf("check-config of module tables: exit %d, stderr %q; want %q", code, errs, want)
+		}
+	}
 }
