@@ -14,8 +14,7 @@ func TestRouteSameLoopAllocs(t *testing.T) {
 	ts := startServer(t)
 	users(ts, "alice", "bob")
 	a := rawLogin(t, ts, "alice", "a")
-	_ = dialRaw(t, ts.Plain) // gnet assigns loops round-robin: this puts bob on alice's loop
-	r := rawLogin(t, ts, "bob", "b")
+	r := loginPlaced(t, ts, "bob", "b", "alice", "a", true)
 	msg := []byte("<message to='bob@localhost/b' type='chat' id='m'><body>allocation-free?</body></message>")
 	if _, err := a.Conn.Write(msg); err != nil {
 		t.Fatal(err)

@@ -32,3 +32,16 @@ func CompactNow(s *Server) (parked int) {
 	}
 	return parked
 }
+
+// SameLoop reports whether the sessions bare/ra and bare2/rb are served by one event
+// loop. Which loop takes a connection is the kernel's choice (each loop accepts on a
+// SO_REUSEPORT socket of its own), so tests that need a placement log in again until
+// they get it.
+func SameLoop(s *Server, bareA, ra, bareB, rb string) (same, ok bool) {
+	a, okA := s.sessions.LookupResource(bareA, ra)
+	b, okB := s.sessions.LookupResource(bareB, rb)
+	if !okA || !okB {
+		return false, false
+	}
+	return a.gc.EventLoop() == b.gc.EventLoop(), true
+}

@@ -18,19 +18,16 @@ import (
 // different loops (the recipient's mailbox and one gnet Wake per batch).
 func BenchmarkRouteMessage(b *testing.B) {
 	for _, tc := range []struct {
-		name    string
-		spacers int // connections opened between sender and recipient
-	}{{"cross-loop", 0}, {"same-loop", 1}} {
+		name     string
+		sameLoop bool
+	}{{"cross-loop", false}, {"same-loop", true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			ts := startServer(b)
 			ts.AddUser("alice", "pw-alice")
 			ts.AddUser("bob", "pw-bob")
 			t := b
 			a := rawLogin(t, ts, "alice", "a")
-			for range tc.spacers {
-				_ = dialRaw(t, ts.Plain)
-			}
-			r := rawLogin(t, ts, "bob", "b")
+			r := loginPlaced(t, ts, "bob", "b", "alice", "a", tc.sameLoop)
 			msg := []byte("<message to='bob@localhost/b' type='chat' id='m'><body>" + string(bytes.Repeat([]byte("x"), 120)) + "</body></message>")
 			// One round trip learns the size of what bob receives.
 			if _, err := a.Conn.Write(msg); err != nil {
