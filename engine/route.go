@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"time"
 	"unsafe"
 
 	"github.com/valyala/bytebufferpool"
@@ -28,8 +29,17 @@ func (c *conn) presenceOf() (bool, int8) {
 }
 
 // onClientStanza routes a message, presence or iq from the bound client (RFC 6120 8,
-// RFC 6121 8). raw is valid only during the call.
+// RFC 6121 8), and times it into the routing latency histogram: from the stanza's
+// arrival to its hand-off (written, queued for another loop, or given to a module).
+// raw is valid only during the call.
 func (c *conn) onClientStanza(raw []byte) {
+	start := time.Now()
+	c.routeClientStanza(raw)
+	c.srv.metrics.ObserveRouting(time.Since(start))
+}
+
+// routeClientStanza is onClientStanza's routing.
+func (c *conn) routeClientStanza(raw []byte) {
 	var h stanza.Header
 	if err := stanza.ParseHeader(raw, &h); err != nil {
 		c.streamError(stanza.StreamError{Condition: stanza.StreamNotWellFormed})
@@ -208,7 +218,6 @@ func (c *conn) forward(raw []byte, h *stanza.Header, target *conn) {
 	stanza.WriteRewrite(bb, raw, h, c.fromBytes(), nil)
 	if !c.runDeliver(bb.B, h, target) {
 		c.sendTo(target, bb.B)
-		c.srv.metrics.StanzaOut(metricKind(h.Kind))
 	}
 	bytebufferpool.Put(bb)
 }
@@ -216,6 +225,7 @@ func (c *conn) forward(raw []byte, h *stanza.Header, target *conn) {
 // sendTo hands b to target: a direct write when target shares this loop (we are on
 // it now, so its connection is ours to write), the mailbox otherwise.
 func (c *conn) sendTo(target *conn, b []byte) {
+	stanzaOut(c.srv.metrics, b)
 	if target.gc.EventLoop() == c.gc.EventLoop() {
 		if !target.closing {
 			target.write(b)
@@ -239,6 +249,7 @@ func (c *conn) replyError(raw []byte, h *stanza.Header, cond stanza.StanzaCondit
 	}
 	bb := bytebufferpool.Get()
 	bb.B = stanza.AppendErrorReply(bb.B, raw, h, stanza.StanzaError{Condition: cond})
+	stanzaOut(c.srv.metrics, bb.B)
 	c.write(bb.B)
 	bytebufferpool.Put(bb)
 }
@@ -274,6 +285,7 @@ func (c *conn) onOwnPresence(raw []byte, h *stanza.Header) {
 		}
 		if other != c && s.available && !wasAvailable {
 			if p := other.lastPres.Load(); p != nil {
+				stanzaOut(c.srv.metrics, *p)
 				c.write(*p)
 			}
 		}

@@ -49,6 +49,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, modules map[
 	var adm *admin.Server
 	if cfg.Admin.Address != "" {
 		opts := accounts.ForConfig(cfg, store)
+		opts.Store = timeAccounts(opts.Store, m)
 		// A running server keeps a core for its clients during an import.
 		opts.Workers = max(1, runtime.GOMAXPROCS(0)/2)
 		users, err := accounts.New(opts)

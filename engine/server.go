@@ -163,7 +163,7 @@ func New(cfg *config.Config, log *slog.Logger, opts Options) (*Server, error) {
 		return nil, err
 	}
 	for domain := range s.hosts {
-		a, methods, err := newAuthenticator(cfg.AuthFor(domain), domain, s.store, secret, log)
+		a, methods, err := newAuthenticator(cfg.AuthFor(domain), domain, timeAccounts(s.store, s.metrics), secret, log)
 		if err != nil {
 			s.closeAuthMethods()
 			return nil, fmt.Errorf("engine: auth for %s: %w", domain, err)

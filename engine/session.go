@@ -33,7 +33,11 @@ func (s *Session) LastPresence() []byte {
 }
 
 // Send queues raw stanza bytes for the client, copying them.
-func (s *Session) Send(raw []byte) { (*conn)(s).deliver(raw) }
+func (s *Session) Send(raw []byte) {
+	c := (*conn)(s)
+	stanzaOut(c.srv.metrics, raw)
+	c.deliver(raw)
+}
 
 // Host returns the host the session belongs to.
 func (s *Session) Host() *Host { return (*conn)(s).host }
@@ -130,7 +134,7 @@ func (c *conn) dispatchIQ(h *stanza.Header, el *stanza.Element, payload *stanza.
 		ID:         string(h.ID),
 		Lang:       c.stream.lang,
 		Payload:    payload,
-		send:       c.deliver,
+		send:       (*Session)(c).Send,
 		Secure:     c.tlsState == tlsReady,
 		RemoteAddr: c.gc.RemoteAddr(),
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/valyala/bytebufferpool"
 
+	"github.com/hermod-im/hermod/engine/metrics"
 	"github.com/hermod-im/hermod/engine/sasl"
 	"github.com/hermod-im/hermod/stanza"
 	"github.com/hermod-im/hermod/stanza/jid"
@@ -282,10 +283,16 @@ func (c *conn) onStanza(tok xmlscan.Token) scanNext {
 		}
 	case stAuthed:
 		if space == nsClient && local == "iq" {
+			c.srv.metrics.StanzaIn(metrics.IQ)
 			c.onPreBindIQ(tok.Stanza)
 			return scanMore
 		}
 		if space == nsClient && (local == "message" || local == "presence") {
+			if local == "message" {
+				c.srv.metrics.StanzaIn(metrics.Message)
+			} else {
+				c.srv.metrics.StanzaIn(metrics.Presence)
+			}
 			c.notAuthorized(tok.Stanza)
 			return scanMore
 		}
@@ -305,7 +312,9 @@ func (c *conn) notAuthorized(raw []byte) {
 	if h.Kind != stanza.IQ || h.IsError() {
 		return
 	}
-	c.write(stanza.AppendErrorReply(nil, raw, &h, stanza.StanzaError{Condition: stanza.NotAuthorized}))
+	b := stanza.AppendErrorReply(nil, raw, &h, stanza.StanzaError{Condition: stanza.NotAuthorized})
+	stanzaOut(c.srv.metrics, b)
+	c.write(b)
 }
 
 // streamError ends the stream with an error (RFC 6120 4.9), sending our header first

@@ -24,6 +24,7 @@ import (
 	"github.com/hermod-im/hermod/backends/memory"
 	"github.com/hermod-im/hermod/engine"
 	"github.com/hermod-im/hermod/engine/config"
+	"github.com/hermod-im/hermod/engine/metrics"
 	"github.com/hermod-im/hermod/engine/sasl"
 )
 
@@ -52,7 +53,11 @@ type settings struct {
 	cfg     *config.Config
 	modules map[string]engine.ModuleFactory
 	store   backends.Store
+	metrics *metrics.Metrics
 }
+
+// WithMetrics gives the server m to count into.
+func WithMetrics(m *metrics.Metrics) Option { return func(s *settings) { s.metrics = m } }
 
 // WithConfig lets the test change the configuration.
 func WithConfig(fn func(*config.Config)) Option { return func(s *settings) { fn(s.cfg) } }
@@ -125,7 +130,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := engine.New(cfg, log, engine.Options{Store: st.store, Modules: st.modules})
+	srv, err := engine.New(cfg, log, engine.Options{Store: st.store, Modules: st.modules, Metrics: st.metrics})
 	if err != nil {
 		t.Fatalf("engine.New: %v", err)
 	}
