@@ -34,6 +34,18 @@ type ModuleConfig struct {
 	// Decode fills v (a pointer to the module's options struct, with `toml` tags) from
 	// [modules.NAME]; unknown keys and bad values are errors naming the file and line.
 	Decode func(v any) error
+
+	cfg *config.Config // for Errorf's positions; nil for a ModuleConfig built by hand
+}
+
+// Errorf reports a bad value of the module's option key (dotted for nested tables)
+// at its place in the configuration file, like the configuration's own errors. A
+// factory returns it when a value decodes but is out of range.
+func (mc ModuleConfig) Errorf(key, format string, args ...any) error {
+	if mc.cfg == nil {
+		return fmt.Errorf("%s: %s: %s", mc.Name, key, fmt.Sprintf(format, args...))
+	}
+	return mc.cfg.ModuleError(mc.Name, key, format, args...)
 }
 
 // ModuleFactory builds a module for one host.
@@ -308,7 +320,7 @@ func (s *Server) startModules(factories map[string]ModuleFactory) error {
 				return unknownModule(s.cfg, name, factories)
 			}
 			name := name
-			m, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return s.cfg.DecodeModule(name, v) }})
+			m, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return s.cfg.DecodeModule(name, v) }, cfg: s.cfg})
 			if err != nil {
 				return fmt.Errorf("engine: module %s for %s: %w", name, domain, err)
 			}
@@ -343,7 +355,7 @@ func CheckModules(cfg *config.Config, factories map[string]ModuleFactory) error 
 			continue
 		}
 		for _, domain := range cfg.General.Hosts {
-			if _, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return cfg.DecodeModule(name, v) }}); err != nil {
+			if _, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return cfg.DecodeModule(name, v) }, cfg: cfg}); err != nil {
 				add(fmt.Errorf("module %s for %s: %w", name, domain, err))
 				break // the options are the module's, not the host's: once is enough
 			}
@@ -356,6 +368,12 @@ func CheckModules(cfg *config.Config, factories map[string]ModuleFactory) error 
 		return errors.Join(other...)
 	}
 	if len(list) > 0 {
+		slices.SortStableFunc(list, func(a, b *config.Error) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
+			}
+			return a.Column - b.Column
+		})
 		return list
 	}
 	return nil

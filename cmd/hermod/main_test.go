@@ -234,7 +234,7 @@ func TestCheckConfig(t *testing.T) {
 	}
 	// The modules' own tables are checked too, every module's problems at once.
 	mods := filepath.Join(dir, "mods.toml")
-	doc = "[modules.mod_vcard]\nbogus = 1\n\n[modules.mod_last]\nflush_interval = \"soon\"\n\n[modules.mod_nothing]\n"
+	doc = "[modules.mod_vcard]\nbogus = 1\n\n[modules.mod_last]\nflush_interval = \"soon\"\n\n[modules.mod_nothing]\n\n[modules.mod_offline]\nmax_messages = 0\n"
 	if err := os.WriteFile(mods, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,8 @@ func TestCheckConfig(t *testing.T) {
 		mods + ":2:1: modules.mod_vcard.bogus: unknown key",
 		mods + ":5:18: modules.mod_last.flush_interval: invalid duration",
 		mods + ":7:", `unknown module "mod_nothing"`,
-		"3 problem(s)",
+		mods + ":10:1: modules.mod_offline.max_messages: 0: want 1 to 1000000",
+		"4 problem(s)",
 	} {
 		if code != 2 || !strings.Contains(errs, want) {
 			t.Errorf("check-config of module tables: exit %d, stderr %q; want %q", code, errs, want)

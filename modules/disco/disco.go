@@ -25,7 +25,6 @@ package disco
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -98,18 +97,18 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 	for i, it := range m.opts.Items {
 		j, err := jid.Parse(it.JID)
 		if err != nil {
-			return nil, fmt.Errorf("%s: items[%d].jid %q: %w", Name, i, it.JID, err)
+			return nil, mc.Errorf("items", "item %d: jid %q: %v", i+1, it.JID, err)
 		}
 		m.opts.Items[i].JID = j.String()
 	}
 	for field := range m.opts.ServerInfo {
 		if !slices.Contains(ServerInfoFields[:], field) {
-			return nil, fmt.Errorf("%s: server_info: unknown field %q (XEP-0157 defines %v)", Name, field, ServerInfoFields)
+			return nil, mc.Errorf("server_info", "unknown field %q (XEP-0157 defines %v)", field, ServerInfoFields)
 		}
 	}
 	var err error
 	if m.hostItems, err = appendItems(nil, m.opts.Items); err != nil {
-		return nil, fmt.Errorf("%s: items: %w", Name, err)
+		return nil, mc.Errorf("items", "%v", err)
 	}
 	return m, nil
 }

@@ -79,7 +79,7 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 		return nil, err
 	}
 	if opts.FlushInterval.D < 0 {
-		return nil, fmt.Errorf("%s: flush_interval %s is negative", Name, opts.FlushInterval)
+		return nil, mc.Errorf("flush_interval", "%s is negative", opts.FlushInterval)
 	}
 	return &Module{opts: opts, now: time.Now, status: xsync.NewMap[*engine.Session, string]()}, nil
 }

@@ -103,7 +103,7 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 		return nil, err
 	}
 	if m.opts.MaxMessages < 1 || m.opts.MaxMessages > 1_000_000 {
-		return nil, fmt.Errorf("%s: max_messages %d: want 1 to 1000000", Name, m.opts.MaxMessages)
+		return nil, mc.Errorf("max_messages", "%d: want 1 to 1000000", m.opts.MaxMessages)
 	}
 	switch m.opts.FullError {
 	case "resource-constraint":
@@ -111,7 +111,7 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 	case "service-unavailable":
 		m.full = stanza.ServiceUnavailable
 	default:
-		return nil, fmt.Errorf("%s: full_error %q: want \"resource-constraint\" or \"service-unavailable\"", Name, m.opts.FullError)
+		return nil, mc.Errorf("full_error", "%q: want \"resource-constraint\" or \"service-unavailable\"", m.opts.FullError)
 	}
 	m.idle.L = &m.mu
 	return m, nil

@@ -57,10 +57,10 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 		return nil, err
 	}
 	if m.opts.MaxLists < 1 || m.opts.MaxLists > backends.MaxPrivacyLists {
-		return nil, fmt.Errorf("%s: max_lists must be 1 to %d", Name, backends.MaxPrivacyLists)
+		return nil, mc.Errorf("max_lists", "must be 1 to %d", backends.MaxPrivacyLists)
 	}
 	if m.opts.MaxItems < 1 || m.opts.MaxItems > backends.MaxPrivacyItems {
-		return nil, fmt.Errorf("%s: max_items must be 1 to %d", Name, backends.MaxPrivacyItems)
+		return nil, mc.Errorf("max_items", "must be 1 to %d", backends.MaxPrivacyItems)
 	}
 	return m, nil
 }

@@ -79,12 +79,12 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 	}
 	switch {
 	case m.opts.RegistrationsPerMinute < 0:
-		return nil, fmt.Errorf("%s: registrations_per_minute must not be negative", Name)
+		return nil, mc.Errorf("registrations_per_minute", "must not be negative")
 	case m.opts.MinPasswordLength < 1:
-		return nil, fmt.Errorf("%s: min_password_length must be at least 1", Name)
+		return nil, mc.Errorf("min_password_length", "must be at least 1")
 	case m.opts.ScramIterations < 4096:
 		// RFC 7677 section 4: at least 4096 iterations.
-		return nil, fmt.Errorf("%s: scram_iterations must be at least 4096", Name)
+		return nil, mc.Errorf("scram_iterations", "must be at least 4096")
 	}
 	return m, nil
 }

@@ -34,7 +34,7 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 		return nil, err
 	}
 	if m.opts.MaxItems < 0 {
-		return nil, fmt.Errorf("%s: max_items must not be negative", Name)
+		return nil, mc.Errorf("max_items", "must not be negative")
 	}
 	return m, nil
 }

@@ -121,10 +121,10 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 		m.opts.Node = h
 	}
 	if err := backends.ValidateNode(m.opts.Node); err != nil {
-		return nil, fmt.Errorf("%s: node: %w", Name, err)
+		return nil, mc.Errorf("node", "%v", err)
 	}
 	if m.opts.TTL.D < 10*time.Millisecond {
-		return nil, fmt.Errorf("%s: ttl %v below 10ms", Name, m.opts.TTL.D)
+		return nil, mc.Errorf("ttl", "%v is below 10ms", m.opts.TTL.D)
 	}
 	if m.opts.Timeout.D <= 0 {
 		m.opts.Timeout.D = DefaultTimeout

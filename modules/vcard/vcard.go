@@ -68,7 +68,7 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 		return nil, err
 	}
 	if m.opts.MaxSize < 1 || m.opts.MaxSize > backends.MaxVCardLen {
-		return nil, fmt.Errorf("%s: max_size %d: want 1 to %d", Name, m.opts.MaxSize, backends.MaxVCardLen)
+		return nil, mc.Errorf("max_size", "%d: want 1 to %d", m.opts.MaxSize, backends.MaxVCardLen)
 	}
 	return m, nil
 }
