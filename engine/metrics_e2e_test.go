@@ -51,35 +51,12 @@ func TestServerMetrics(t *testing.T) {
 	}
 }
 
-// gauge reads a sample by metric name and its single label's value ("" for none);
-// histograms give their sample count.
+// gauge reads a series with Value, failing t on a gather error.
 func gauge(t *testing.T, m *metrics.Metrics, name, label string) (float64, bool) {
 	t.Helper()
-	mfs, err := m.Registry().Gather()
+	v, ok, err := m.Value(name, label)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, s := range mf.GetMetric() {
-			lv := ""
-			if len(s.GetLabel()) > 0 {
-				lv = s.GetLabel()[0].GetValue()
-			}
-			if lv != label {
-				continue
-			}
-			switch {
-			case s.GetCounter() != nil:
-				return s.GetCounter().GetValue(), true
-			case s.GetGauge() != nil:
-				return s.GetGauge().GetValue(), true
-			case s.GetHistogram() != nil:
-				return float64(s.GetHistogram().GetSampleCount()), true
-			}
-		}
-	}
-	return 0, false
+	return v, ok
 }

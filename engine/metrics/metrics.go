@@ -333,3 +333,37 @@ func (m *Metrics) BackendHealth(name string, up bool) {
 	m.backendUp.WithLabelValues(name).Set(0)
 	m.backendErrs.WithLabelValues(name).Inc()
 }
+
+// Value reads one series from the registry: the metric name and its single label's
+// value ("" for none). Counters and gauges give their value, histograms their sample
+// count; ok is false when no such series exists. For tests and tools; it gathers the
+// whole registry.
+func (m *Metrics) Value(name, label string) (v float64, ok bool, err error) {
+	mfs, err := m.reg.Gather()
+	if err != nil {
+		return 0, false, err
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			lv := ""
+			if len(s.GetLabel()) > 0 {
+				lv = s.GetLabel()[0].GetValue()
+			}
+			if lv != label {
+				continue
+			}
+			switch {
+			case s.GetCounter() != nil:
+				return s.GetCounter().GetValue(), true, nil
+			case s.GetGauge() != nil:
+				return s.GetGauge().GetValue(), true, nil
+			case s.GetHistogram() != nil:
+				return float64(s.GetHistogram().GetSampleCount()), true, nil
+			}
+		}
+	}
+	return 0, false, nil
+}

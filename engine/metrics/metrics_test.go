@@ -69,37 +69,14 @@ func TestCounters(t *testing.T) {
 	}
 }
 
-// value finds a sample by metric name and its single label's value ("" for none);
-// histograms give their sample count.
+// value reads a series with Value, failing t on a gather error.
 func value(t *testing.T, m *Metrics, name, label string) (float64, bool) {
 	t.Helper()
-	mfs, err := m.Registry().Gather()
+	v, ok, err := m.Value(name, label)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, s := range mf.GetMetric() {
-			lv := ""
-			if len(s.GetLabel()) > 0 {
-				lv = s.GetLabel()[0].GetValue()
-			}
-			if lv != label {
-				continue
-			}
-			switch {
-			case s.GetCounter() != nil:
-				return s.GetCounter().GetValue(), true
-			case s.GetGauge() != nil:
-				return s.GetGauge().GetValue(), true
-			case s.GetHistogram() != nil:
-				return float64(s.GetHistogram().GetSampleCount()), true
-			}
-		}
-	}
-	return 0, false
+	return v, ok
 }
 
 func series(t *testing.T, m *Metrics, name string) int {
