@@ -100,12 +100,17 @@ func (cs *certStore) reload() error {
 }
 
 // selfSigned returns the paths of the data directory's self-signed certificate,
-// creating it when absent.
+// creating it when absent, and again when the one there no longer covers every served
+// domain (the domains changed since it was made) or has expired.
 func (cs *certStore) selfSigned() (string, string, error) {
 	dir := cs.cfg.General.DataDir
 	certFile, keyFile := filepath.Join(dir, "selfsigned.crt"), filepath.Join(dir, "selfsigned.key")
+	why := "no certificate configured: generated a self-signed one"
 	if _, err := os.Stat(certFile); err == nil {
-		return certFile, keyFile, nil
+		if selfSignedFits(certFile, cs.cfg.General.Hosts, time.Now()) {
+			return certFile, keyFile, nil
+		}
+		why = "the self-signed certificate in the data directory does not cover the served domains or has expired: generated a new one"
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", "", fmt.Errorf("tls: data dir: %w", err)
@@ -138,8 +143,31 @@ func (cs *certStore) selfSigned() (string, string, error) {
 	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return "", "", fmt.Errorf("tls: write certificate: %w", err)
 	}
-	cs.log.Warn("no certificate configured: generated a self-signed one", "cert", certFile, "domains", cs.cfg.General.Hosts)
+	cs.log.Warn(why, "cert", certFile, "domains", cs.cfg.General.Hosts)
 	return certFile, keyFile, nil
+}
+
+// selfSignedFits reports whether the certificate in certFile names every host and is
+// valid at now. A file that cannot be read or parsed does not fit.
+func selfSignedFits(certFile string, hosts []string, now time.Time) bool {
+	b, err := os.ReadFile(certFile)
+	if err != nil {
+		return false
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return false
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || now.After(cert.NotAfter) {
+		return false
+	}
+	for _, h := range hosts {
+		if cert.VerifyHostname(h) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // getCertificate picks the certificate by SNI, falling back to the default.

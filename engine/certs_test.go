@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/hermod-im/hermod/engine/config"
@@ -75,5 +76,39 @@ func TestCertificateReload(t *testing.T) {
 	still, _ := cs.getCertificate(hello)
 	if still != after {
 		t.Fatal("a failed reload changed the served certificate")
+	}
+}
+
+// TestSelfSignedFollowsDomains: the data directory's self-signed certificate is kept
+// across restarts while it covers the served domains, and made again when they change.
+func TestSelfSignedFollowsDomains(t *testing.T) {
+	cfg := config.Default()
+	cfg.General.DataDir = t.TempDir()
+	cs := &certStore{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	names := func() []string {
+		t.Helper()
+		c, k, err := cs.selfSigned()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pair, err := tls.LoadX509KeyPair(c, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pair.Leaf.DNSNames
+	}
+	first := names()
+	if !slices.Equal(first, []string{"localhost"}) {
+		t.Fatalf("first certificate names %v", first)
+	}
+	b1, _ := os.ReadFile(filepath.Join(cfg.General.DataDir, "selfsigned.crt"))
+	names()
+	b2, _ := os.ReadFile(filepath.Join(cfg.General.DataDir, "selfsigned.crt"))
+	if string(b1) != string(b2) {
+		t.Fatal("the certificate was made again for the same domains")
+	}
+	cfg.General.Hosts = []string{"example.com", "localhost"}
+	if got := names(); !slices.Equal(got, []string{"example.com", "localhost"}) {
+		t.Fatalf("after the domains changed the certificate names %v", got)
 	}
 }
