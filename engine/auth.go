@@ -297,14 +297,12 @@ func (c *conn) bind(raw []byte, h *stanza.Header, resEl *stanza.Element) {
 	if !c.srv.workers.submit(func() {
 		runSessionHooks(ctx, host.opened, sess)
 		c.post(func() {
-			stanzaOut(c.srv.metrics, reply)
-			c.write(reply)
+			c.writeStanza(reply)
 			c.resume()
 		})
 	}) {
 		c.busy = false
-		stanzaOut(c.srv.metrics, reply)
-		c.write(reply)
+		c.writeStanza(reply)
 		host.log.Warn("session-opened hooks skipped: worker queue full", "jid", full.String())
 	}
 }

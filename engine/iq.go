@@ -66,8 +66,7 @@ func (c *conn) serverIQ(raw []byte, h *stanza.Header, ownAccount bool) {
 func (c *conn) replyResult(h *stanza.Header, payload []byte) {
 	bb := bytebufferpool.Get()
 	bb.B = stanza.AppendIQResult(bb.B, h, payload)
-	stanzaOut(c.srv.metrics, bb.B)
-	c.write(bb.B)
+	c.writeStanza(bb.B)
 	bytebufferpool.Put(bb)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -319,8 +320,7 @@ func (s *Server) startModules(factories map[string]ModuleFactory) error {
 			if !ok {
 				return unknownModule(s.cfg, name, factories)
 			}
-			name := name
-			m, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return s.cfg.DecodeModule(name, v) }, cfg: s.cfg})
+			m, err := f(moduleConfig(s.cfg, name, domain))
 			if err != nil {
 				return fmt.Errorf("engine: module %s for %s: %w", name, domain, err)
 			}
@@ -355,7 +355,7 @@ func CheckModules(cfg *config.Config, factories map[string]ModuleFactory) error 
 			continue
 		}
 		for _, domain := range cfg.General.Hosts {
-			if _, err := f(ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return cfg.DecodeModule(name, v) }, cfg: cfg}); err != nil {
+			if _, err := f(moduleConfig(cfg, name, domain)); err != nil {
 				add(fmt.Errorf("module %s for %s: %w", name, domain, err))
 				break // the options are the module's, not the host's: once is enough
 			}
@@ -368,24 +368,20 @@ func CheckModules(cfg *config.Config, factories map[string]ModuleFactory) error 
 		return errors.Join(other...)
 	}
 	if len(list) > 0 {
-		slices.SortStableFunc(list, func(a, b *config.Error) int {
-			if a.Line != b.Line {
-				return a.Line - b.Line
-			}
-			return a.Column - b.Column
-		})
+		list.SortByPosition()
 		return list
 	}
 	return nil
 }
 
+// moduleConfig is what the factory of module name gets for domain.
+func moduleConfig(cfg *config.Config, name, domain string) ModuleConfig {
+	return ModuleConfig{Name: name, Host: domain, Decode: func(v any) error { return cfg.DecodeModule(name, v) }, cfg: cfg}
+}
+
 // unknownModule is the error for a [modules.<name>] table no factory serves.
 func unknownModule(cfg *config.Config, name string, factories map[string]ModuleFactory) error {
-	known := make([]string, 0, len(factories))
-	for n := range factories {
-		known = append(known, n)
-	}
-	sort.Strings(known)
+	known := slices.Sorted(maps.Keys(factories))
 	return cfg.ModuleError(name, "", "unknown module %q (this build has %s)", name, strings.Join(known, ", "))
 }
 

@@ -249,8 +249,7 @@ func (c *conn) replyError(raw []byte, h *stanza.Header, cond stanza.StanzaCondit
 	}
 	bb := bytebufferpool.Get()
 	bb.B = stanza.AppendErrorReply(bb.B, raw, h, stanza.StanzaError{Condition: cond})
-	stanzaOut(c.srv.metrics, bb.B)
-	c.write(bb.B)
+	c.writeStanza(bb.B)
 	bytebufferpool.Put(bb)
 }
 
@@ -285,8 +284,7 @@ func (c *conn) onOwnPresence(raw []byte, h *stanza.Header) {
 		}
 		if other != c && s.available && !wasAvailable {
 			if p := other.lastPres.Load(); p != nil {
-				stanzaOut(c.srv.metrics, *p)
-				c.write(*p)
+				c.writeStanza(*p)
 			}
 		}
 	}

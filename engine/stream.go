@@ -6,7 +6,6 @@ import (
 
 	"github.com/valyala/bytebufferpool"
 
-	"github.com/hermod-im/hermod/engine/metrics"
 	"github.com/hermod-im/hermod/engine/sasl"
 	"github.com/hermod-im/hermod/stanza"
 	"github.com/hermod-im/hermod/stanza/jid"
@@ -283,16 +282,12 @@ func (c *conn) onStanza(tok xmlscan.Token) scanNext {
 		}
 	case stAuthed:
 		if space == nsClient && local == "iq" {
-			c.srv.metrics.StanzaIn(metrics.IQ)
+			c.srv.metrics.StanzaIn(kindByInitial(local[0]))
 			c.onPreBindIQ(tok.Stanza)
 			return scanMore
 		}
 		if space == nsClient && (local == "message" || local == "presence") {
-			if local == "message" {
-				c.srv.metrics.StanzaIn(metrics.Message)
-			} else {
-				c.srv.metrics.StanzaIn(metrics.Presence)
-			}
+			c.srv.metrics.StanzaIn(kindByInitial(local[0]))
 			c.notAuthorized(tok.Stanza)
 			return scanMore
 		}
@@ -312,9 +307,7 @@ func (c *conn) notAuthorized(raw []byte) {
 	if h.Kind != stanza.IQ || h.IsError() {
 		return
 	}
-	b := stanza.AppendErrorReply(nil, raw, &h, stanza.StanzaError{Condition: stanza.NotAuthorized})
-	stanzaOut(c.srv.metrics, b)
-	c.write(b)
+	c.writeStanza(stanza.AppendErrorReply(nil, raw, &h, stanza.StanzaError{Condition: stanza.NotAuthorized}))
 }
 
 // streamError ends the stream with an error (RFC 6120 4.9), sending our header first

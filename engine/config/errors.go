@@ -87,13 +87,13 @@ func (c *errs) err() error {
 	if len(c.list) == 0 {
 		return nil
 	}
-	c.list.sortByPosition()
+	c.list.SortByPosition()
 	return c.list
 }
 
-// sortByPosition orders positioned errors by line, keeping unpositioned ones (defaults
+// SortByPosition orders positioned errors by line, keeping unpositioned ones (defaults
 // and overrides) after them in the order found. Insertion sort: lists are short.
-func (l ErrorList) sortByPosition() {
+func (l ErrorList) SortByPosition() {
 	less := func(a, b *Error) bool {
 		switch {
 		case a.Line == 0:
@@ -123,7 +123,7 @@ func fromDecodeError(file string, idx *index, err error) error {
 			de := &strict.Errors[i]
 			list = append(list, decodeErrorEntry(file, idx, de, "unknown key (not a Hermod setting here; check spelling and table)"))
 		}
-		list.sortByPosition()
+		list.SortByPosition()
 		return list
 	}
 	var de *toml.DecodeError
