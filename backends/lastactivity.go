@@ -75,8 +75,8 @@ type LastLogoutBatcher interface {
 
 // SetLastLogouts records entries in st: in one call when st is a LastLogoutBatcher
 // (unless that call fails with errors.ErrUnsupported), otherwise with SetLastLogout
-// for each entry, a few at a time (a pipelined store such as MySQL groups concurrent
-// calls into one transaction). Every entry is validated before anything is written, so
+// for each account's last entry, 16 at a time (a pipelined store such as MySQL groups
+// concurrent calls into one transaction). Every entry is validated before anything is written, so
 // an invalid entry writes nothing. Without a batcher the writes are not atomic: on
 // another error some entries may have been written, and the error is the first met.
 func SetLastLogouts(ctx context.Context, st LastActivity, entries []LastLogoutEntry) error {
@@ -91,41 +91,34 @@ func SetLastLogouts(ctx context.Context, st LastActivity, entries []LastLogoutEn
 			return err
 		}
 	}
-	// Entries for one account must land in order: they go to the same writer.
+	// Only an account's last entry counts; the writes are then independent.
+	last := make(map[[2]string]int, len(entries))
+	for i, e := range entries {
+		last[[2]string{e.Domain, e.User}] = i
+	}
 	const writers = 16
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, e := range entries {
-				if accountShard(e.Domain, e.User, writers) != w {
-					continue
+	slots := make(chan struct{}, writers)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for i, e := range entries {
+		if last[[2]string{e.Domain, e.User}] != i {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := st.SetLastLogout(ctx, e.Domain, e.User, e.Last); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
 				}
-				if err := st.SetLastLogout(ctx, e.Domain, e.User, e.Last); err != nil && errs[w] == nil {
-					errs[w] = err
-				}
+				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// accountShard spreads accounts over n writers (FNV-1a of the key).
-func accountShard(domain, user string, n int) int {
-	h := uint32(2166136261)
-	for _, s := range [2]string{domain, user} {
-		for i := 0; i < len(s); i++ {
-			h = (h ^ uint32(s[i])) * 16777619
-		}
-		h = (h ^ 0) * 16777619
-	}
-	return int(h % uint32(n))
+	return first
 }

@@ -78,9 +78,6 @@ func New(mc engine.ModuleConfig) (engine.Module, error) {
 	if err := mc.Decode(&opts); err != nil {
 		return nil, err
 	}
-	if opts.FlushInterval.D < 0 {
-		return nil, mc.Errorf("flush_interval", "%s is negative", opts.FlushInterval)
-	}
 	return &Module{opts: opts, now: time.Now, status: xsync.NewMap[*engine.Session, string]()}, nil
 }
 
